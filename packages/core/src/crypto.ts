@@ -1,0 +1,177 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
+import { StrongboxError } from "./errors.ts";
+import type { SecretRef } from "./types.ts";
+import { SecretValue } from "./value.ts";
+
+/** An encryption key: at least 32 characters, or base64 of 32 bytes, with an optional id. */
+export type EncryptionKey = string | { id?: string; secret: string };
+
+/** Options of {@link createCipher}. */
+export interface CipherOptions {
+  /** The keys, newest first: the first encrypts, all decrypt. */
+  keys: readonly EncryptionKey[];
+  /** The backend's type, for error messages. */
+  backend?: string;
+}
+
+/**
+ * AES-256-GCM envelope encryption bound to a ref. The envelope reads
+ * `v1:<key id>:<base64url(iv | ciphertext | tag)>`.
+ */
+export interface SecretCipher {
+  /** Id of the key that encrypts. */
+  readonly currentKeyId: string;
+  /** Encrypts a value for one ref; `scope` binds it further (a prefix, a table). */
+  encrypt(value: SecretValue, ref: SecretRef, scope?: string): string;
+  /** Decrypts, or throws `DECRYPT_FAILED`: wrong key, flipped bit, truncation, another ref. */
+  decrypt(envelope: string, ref: SecretRef, scope?: string): SecretValue;
+  /** The key id an envelope names, or `undefined` when it is not an envelope. */
+  keyIdOf(envelope: string): string | undefined;
+  /** True when the envelope was made by another key than the current one. */
+  needsRotation(envelope: string): boolean;
+}
+
+const VERSION = "v1";
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const MIN_SECRET_CHARS = 32;
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TEXT = 0;
+const BINARY = 1;
+
+/**
+ * Derives the AES keys once (HKDF-SHA256) and returns the cipher.
+ *
+ * @example
+ * const cipher = createCipher({ keys: [process.env.STRONGBOX_SECRET!] });
+ * const envelope = cipher.encrypt(SecretValue.from("hunter2"), { key: "DB_PASSWORD" });
+ */
+export function createCipher(options: CipherOptions): SecretCipher {
+  if (options.keys.length === 0) {
+    throw new StrongboxError("INVALID_OPTIONS", "encryption needs at least one key");
+  }
+  const keys = new Map<string, KeyObject>();
+  const ids: string[] = [];
+  options.keys.forEach((entry, index) => {
+    const { id, key } = deriveKey(entry, index);
+    if (keys.has(id))
+      throw new StrongboxError(
+        "INVALID_OPTIONS",
+        `encryption key id "${id}" is given twice (keys[${index}])`,
+      );
+    keys.set(id, key);
+    ids.push(id);
+  });
+  const currentKeyId = ids[0] as string;
+  const currentKey = keys.get(currentKeyId) as KeyObject;
+  const fail = (ref: SecretRef, reason: string, cause?: unknown): StrongboxError =>
+    new StrongboxError("DECRYPT_FAILED", reason, {
+      backend: options.backend,
+      operation: "decrypt",
+      ref,
+      cause,
+    });
+
+  function encrypt(value: SecretValue, ref: SecretRef, scope = ""): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", currentKey, iv);
+    cipher.setAAD(aad(currentKeyId, ref, scope));
+    const body = value.bytes();
+    const head = cipher.update(Uint8Array.of(value.isBinary ? BINARY : TEXT));
+    const rest = cipher.update(body);
+    body.fill(0);
+    const final = cipher.final();
+    const sealed = Buffer.concat([iv, head, rest, final, cipher.getAuthTag()]);
+    return `${VERSION}:${currentKeyId}:${sealed.toString("base64url")}`;
+  }
+
+  function decrypt(envelope: string, ref: SecretRef, scope = ""): SecretValue {
+    if (typeof envelope !== "string") throw fail(ref, "the stored value is not an envelope");
+    const [version, keyId, data, extra] = envelope.split(":");
+    if (version !== VERSION || keyId === undefined || data === undefined || extra !== undefined) {
+      throw fail(ref, "the stored value is not a v1 envelope");
+    }
+    const key = keys.get(keyId);
+    if (key === undefined) throw fail(ref, `no configured key has id "${keyId}" (a wrong or removed key)`);
+    const sealed = Buffer.from(data, "base64url");
+    if (sealed.length < IV_BYTES + 1 + TAG_BYTES || sealed.toString("base64url") !== data) {
+      throw fail(ref, "the envelope is truncated or malformed");
+    }
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
+      decipher.setAAD(aad(keyId, ref, scope));
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      plain = Buffer.concat([
+        decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+    } catch (cause) {
+      throw fail(
+        ref,
+        "authentication failed: wrong key, altered ciphertext, or a value moved from another secret",
+        cause,
+      );
+    }
+    const kind = plain[0];
+    const body = plain.subarray(1);
+    if (kind === TEXT) {
+      const text = body.toString("utf8");
+      plain.fill(0);
+      return SecretValue.from(text);
+    }
+    if (kind === BINARY) return SecretValue.from(new Uint8Array(body));
+    throw fail(ref, "the envelope holds an unknown value kind");
+  }
+
+  function keyIdOf(envelope: string): string | undefined {
+    const [version, keyId] = envelope.split(":", 2);
+    return version === VERSION ? keyId : undefined;
+  }
+
+  return {
+    currentKeyId,
+    encrypt,
+    decrypt,
+    keyIdOf,
+    needsRotation: (envelope) => keyIdOf(envelope) !== currentKeyId,
+  };
+}
+
+function deriveKey(entry: EncryptionKey, index: number): { id: string; key: KeyObject } {
+  const { id, secret } = typeof entry === "string" ? { id: undefined, secret: entry } : entry;
+  if (typeof secret !== "string" || secret.length < MIN_SECRET_CHARS) {
+    throw new StrongboxError(
+      "INVALID_OPTIONS",
+      `encryption key keys[${index}] must be at least ${MIN_SECRET_CHARS} characters (or base64 of 32 bytes)`,
+    );
+  }
+  if (id !== undefined && !KEY_ID.test(id)) {
+    throw new StrongboxError("INVALID_OPTIONS", `encryption key id keys[${index}].id must match ${KEY_ID}`);
+  }
+  const decoded = Buffer.from(secret, "base64");
+  const material =
+    decoded.length === 32 && decoded.toString("base64") === secret ? decoded : Buffer.from(secret, "utf8");
+  const salt = Buffer.from("strongbox/aes-256-gcm/v1");
+  const key = Buffer.from(hkdfSync("sha256", material, salt, "strongbox encryption key", 32));
+  const derivedId = Buffer.from(hkdfSync("sha256", material, salt, "strongbox key id", 6)).toString(
+    "base64url",
+  );
+  return { id: id ?? derivedId, key: createSecretKey(key) };
+}
+
+function aad(keyId: string, ref: SecretRef, scope: string): Buffer {
+  return Buffer.from(
+    JSON.stringify([VERSION, keyId, scope, ref.tenant ?? null, ref.namespace ?? null, ref.key]),
+    "utf8",
+  );
+}

@@ -1,0 +1,4 @@
+import { memory } from "@strongbox/core";
+import { testBackend } from "@strongbox/testing";
+
+testBackend("memory", () => memory());
