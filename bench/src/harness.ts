@@ -1,0 +1,36 @@
+import { do_not_optimize, measure } from "mitata";
+
+/** What one benchmark id writes into `bench/results.json`. */
+export interface BenchResult {
+  /** What is measured, in a sentence. */
+  description: string;
+  /** The goal, in words ("ratioToLimit <= 2"). */
+  goal: string;
+  /** Whether the goal was met in this run. */
+  pass: boolean;
+  /** Our figure over the limit's, measured in the same run. */
+  ratioToLimit?: number;
+  /** Our figure over each peer's, measured in the same run. */
+  ratioToPeers?: Record<string, number>;
+  /** Any other figures (times in ns, counts). */
+  [figure: string]: unknown;
+}
+
+/** A suite file in `bench/src/suites/` exports `run`, which returns results keyed by benchmark id. */
+export type Suite = () => Promise<Record<string, BenchResult>>;
+
+/** Median time of one call, in ns (mitata; async functions are awaited). */
+export async function timeNs(fn: () => unknown, options: { minSamples?: number } = {}): Promise<number> {
+  const stats = await measure(
+    async () => {
+      do_not_optimize(await fn());
+    },
+    { min_samples: options.minSamples ?? 50, min_cpu_time: 300 * 1e6 },
+  );
+  return stats.p50;
+}
+
+/** Rounds a ratio for printing and storing. */
+export function ratio(ours: number, theirs: number): number {
+  return Math.round((ours / theirs) * 100) / 100;
+}
