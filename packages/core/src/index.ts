@@ -1,3 +1,4 @@
+export { z } from "zod";
 export { type CipherOptions, createCipher, type EncryptionKey, type SecretCipher } from "./crypto.ts";
 export {
   describeCause,
@@ -18,6 +19,7 @@ export {
   namingRules,
   validateRef,
 } from "./naming.ts";
+export { duration, parseOptions, tagsSchema } from "./options.ts";
 export { cleanRef, matchesScope, matchesTags, refId } from "./refs.ts";
 export type {
   BackendContext,
