@@ -170,7 +170,7 @@ export async function createSecretManager(
     const parsed = templates.map((template) => ({ template, calls: parseTemplate(template) }));
     const secretCalls = parsed.flatMap(({ calls }) => calls.filter((call) => call.name === "secret"));
     const found = await fetchAll(secretCalls.map((call) => secretRefOf(call, scope)));
-    const valueOf = async (call: TemplateCall): Promise<string> => {
+    const evaluate = async (call: TemplateCall): Promise<string> => {
       if (call.name !== "secret") {
         const fn = functions.get(call.name);
         if (fn === undefined)
@@ -192,7 +192,7 @@ export async function createSecretManager(
     return Promise.all(
       parsed.map(async ({ template, calls }) => {
         if (calls.length === 0) return template;
-        const values = await Promise.all(calls.map(valueOf));
+        const values = await Promise.all(calls.map(evaluate));
         let out = "";
         let at = 0;
         calls.forEach((call, index) => {

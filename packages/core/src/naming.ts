@@ -281,6 +281,7 @@ function compileRules(rules: NamingRules): Grammar {
       const char = text[i] as string;
       if (char !== E) {
         if (!legal.test(char)) return undefined;
+        if (current === undefined) start("key");
         if (!rules.caseSensitive && isCased(char)) {
           if (!canonical(char)) return undefined;
           append(flipped ? flipCase(char) : char);
