@@ -1,1 +1,11 @@
-export {};
+import type { BackendFromConfig } from "@strongbox/core";
+import { type OnePasswordOptions, onePassword } from "./onepassword.ts";
+
+/**
+ * Builds the backend from its configuration block (`secret.1password`, camelCase keys):
+ * `address`, `token`, `vaultId`, `prefix`, `naming`, `retries`, `retryDelay`.
+ */
+export const fromConfig: BackendFromConfig = (options, context) =>
+  onePassword(options as unknown as OnePasswordOptions, context);
+
+export { type OnePasswordOptions, onePassword };

@@ -1,0 +1,225 @@
+import { type FullItem, OnePasswordConnect, type OPConnect } from "@1password/connect";
+import {
+  type BackendContext,
+  type Capabilities,
+  cleanRef,
+  duration,
+  matchesScope,
+  matchesTags,
+  nameCodec,
+  namingRules,
+  parseOptions,
+  type SecretBackend,
+  type SecretEntry,
+  type SecretRef,
+  SecretValue,
+  StrongboxError,
+  validateRef,
+  z,
+} from "@strongbox/core";
+import {
+  buildItem,
+  classify,
+  type ItemSummary,
+  itemValue,
+  metadataOf,
+  storedRef,
+  toStrongboxError,
+} from "./client.ts";
+
+/** Options of {@link onePassword}. */
+export interface OnePasswordOptions {
+  /** URL of the Connect server, e.g. `http://localhost:8080`. Required unless `client` is given. */
+  address?: string;
+  /** Connect access token. Required unless `client` is given. */
+  token?: string;
+  /** ID of the vault that holds the secrets (26 lowercase letters and digits). */
+  vaultId: string;
+  /** Starts every item title, so several applications share one vault. @default none */
+  prefix?: string;
+  /** `scoped`: titles are made by Strongbox; `raw`: the key is the item title as it is. @default "scoped" */
+  naming?: "scoped" | "raw";
+  /** Retries of a call that failed with 5xx, 429 or a network error, before `UNAVAILABLE`. @default 2 */
+  retries?: number;
+  /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
+  retryDelay?: number | string;
+  /** A configured Connect client (`OnePasswordConnect(...)`): the test seam. @default built from address and token */
+  client?: OPConnect;
+}
+
+const schema = z
+  .object({
+    address: z.url().optional(),
+    token: z.string().min(1).optional(),
+    vaultId: z.string().regex(/^[a-z0-9]{26}$/, "a vault ID: 26 lowercase letters and digits"),
+    prefix: z.string().min(1).optional(),
+    naming: z.enum(["scoped", "raw"]).optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+    retryDelay: duration.optional(),
+    client: z.custom<OPConnect>((value) => typeof value === "object" && value !== null).optional(),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (options.client !== undefined) return;
+    if (options.address === undefined)
+      ctx.addIssue({ code: "custom", path: ["address"], message: "required without client" });
+    if (options.token === undefined)
+      ctx.addIssue({ code: "custom", path: ["token"], message: "required without client" });
+  });
+
+const capabilities: Capabilities = {
+  tags: true,
+  tagFilter: "client",
+  versions: false,
+  binary: false,
+  description: true,
+  checkAndSet: false,
+};
+
+/**
+ * A 1Password Connect backend (`type: 1password`): each secret is an item of one
+ * vault, titled by the naming codec, its value in a concealed field, its tags as
+ * `key=value` tags, its description in the notes, and its exact ref in a hidden field.
+ *
+ * @example
+ * const backend = onePassword({ address: "http://localhost:8080", token: process.env.OP_CONNECT_TOKEN!, vaultId: "7vs66j55o6md5btwcph272mva4" });
+ * await backend.put?.({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2");
+ */
+export function onePassword(options: OnePasswordOptions, context?: BackendContext): SecretBackend {
+  const parsed = parseOptions(schema, options, context?.path ?? "1password", "1password");
+  const prefix = parsed.prefix ?? context?.prefix;
+  const codec = nameCodec(namingRules.onepassword, { prefix, mode: parsed.naming ?? "scoped" });
+  const retries = parsed.retries ?? 2;
+  const retryDelay = parsed.retryDelay ?? 100;
+  const vaultId = parsed.vaultId;
+  let client = parsed.client;
+  const connect = (): OPConnect =>
+    (client ??= OnePasswordConnect({
+      serverURL: parsed.address as string,
+      token: parsed.token as string,
+      keepAlive: false,
+    }));
+
+  /** Runs one SDK call with bounded retries; `undefined` on 404 when `absentOn404`. */
+  async function call<T>(
+    operation: string,
+    ref: SecretRef | undefined,
+    run: (sdk: OPConnect) => Promise<T>,
+    absentOn404 = false,
+  ): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(connect());
+      } catch (error) {
+        if (error instanceof StrongboxError) throw error;
+        const failure = classify(error);
+        if (failure.status === 404 && absentOn404) return undefined;
+        if (!failure.retryable || attempt > retries) {
+          throw toStrongboxError(failure, { operation, ...(ref ? { ref } : {}), attempts: attempt });
+        }
+        await new Promise((resolve) => setTimeout(resolve, retryDelay * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** The one item titled exactly `title`, in full. */
+  async function findItem(operation: string, ref: SecretRef, title: string): Promise<FullItem | undefined> {
+    // The SDK puts the title into the query string as it is: `+ # & %` would break the
+    // filter, so it gets the title percent-encoded (the codec keeps `"` and `\` out of titles).
+    const found = await call(
+      operation,
+      ref,
+      (sdk) => sdk.listItemsByTitle(vaultId, encodeURIComponent(title)),
+      true,
+    );
+    const exact = (found ?? []).filter((item) => item.title === title);
+    if (exact.length > 1) {
+      throw new StrongboxError("CONFLICT", `${exact.length} items are titled "${title}" in the vault`, {
+        backend: "1password",
+        operation,
+        ref,
+      });
+    }
+    return exact[0];
+  }
+
+  return {
+    type: "1password",
+    capabilities,
+    async get(ref, getOptions = {}) {
+      validateRef(ref);
+      const item = await findItem("get", ref, codec.encode(ref));
+      if (item === undefined) return undefined;
+      const value = itemValue(item);
+      if (value === undefined) return undefined;
+      const metadata = metadataOf(item);
+      if (getOptions.version !== undefined && getOptions.version !== metadata.version) {
+        throw new StrongboxError("UNSUPPORTED", "1Password Connect cannot read an older version of an item", {
+          backend: "1password",
+          operation: "get",
+          ref,
+        });
+      }
+      return { ref: cleanRef(ref), value: SecretValue.from(value), ...metadata };
+    },
+    async put(ref, value, putOptions = {}) {
+      validateRef(ref);
+      if (putOptions.expectedVersion !== undefined) {
+        throw new StrongboxError("UNSUPPORTED", "1Password Connect has no check-and-set", {
+          backend: "1password",
+          operation: "put",
+          ref,
+        });
+      }
+      const title = codec.encode(ref);
+      const text = SecretValue.from(value).reveal();
+      // Find-then-write is retried as a whole, so a create whose answer was lost becomes an update.
+      const written = await call("put", ref, async () => {
+        const existing = await findItem("put", ref, title);
+        const item = buildItem(
+          existing,
+          vaultId,
+          title,
+          codec.mode === "scoped" ? ref : undefined,
+          text,
+          putOptions,
+        );
+        return existing === undefined
+          ? connect().createItem(vaultId, item)
+          : connect().updateItem(vaultId, item);
+      });
+      return metadataOf(written as FullItem);
+    },
+    async delete(ref) {
+      validateRef(ref);
+      const item = await findItem("delete", ref, codec.encode(ref));
+      if (item?.id === undefined) return false;
+      const id = item.id;
+      const gone = await call("delete", ref, (sdk) => sdk.deleteItemById(vaultId, id).then(() => true), true);
+      return gone === true;
+    },
+    async *list(query = {}) {
+      const head = codec.listPrefix(query);
+      const summaries = ((await call("list", undefined, (sdk) => sdk.listItems(vaultId))) ??
+        []) as ItemSummary[];
+      for (const summary of summaries) {
+        const title = summary.title ?? "";
+        if (!title.startsWith(head) || summary.id === undefined) continue;
+        let ref = codec.decode(title);
+        let full: FullItem | undefined;
+        if (ref === undefined && codec.mode === "scoped") {
+          // A hashed (over-long) title: the exact ref is in the item's hidden field.
+          const id = summary.id;
+          full = await call("list", undefined, (sdk) => sdk.getItemById(vaultId, id), true);
+          ref = full === undefined ? undefined : storedRef(full);
+          if (ref !== undefined && codec.encode(ref) !== title) ref = undefined;
+        }
+        if (ref === undefined || !matchesScope(ref, query)) continue;
+        const metadata = metadataOf(full ?? summary);
+        if (!matchesTags(metadata.tags, query.tags)) continue;
+        const entry: SecretEntry = { ref, ...metadata };
+        yield entry;
+      }
+    },
+  };
+}

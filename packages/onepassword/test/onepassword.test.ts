@@ -1,0 +1,210 @@
+import { OnePasswordConnect, type OPConnect } from "@1password/connect";
+import { isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
+import { testBackend, watchForLeaks } from "@strongbox/testing";
+import { type OnePasswordEmulator, startOnePasswordEmulator } from "@strongbox/testing/emulators/onepassword";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { fromConfig, onePassword } from "../src/index.ts";
+
+let emulator: OnePasswordEmulator;
+let vaultId: string;
+
+beforeAll(async () => {
+  emulator = await startOnePasswordEmulator({ readOnlyToken: "read-only-token" });
+  vaultId = emulator.vaults[0]?.id as string;
+});
+afterAll(() => emulator.close());
+afterEach(() => emulator.faults.reset());
+
+const backend = (extra: Partial<Parameters<typeof onePassword>[0]> = {}): SecretBackend =>
+  onePassword({ address: emulator.url, token: emulator.token, vaultId, retryDelay: 1, ...extra });
+
+const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
+  (promise ?? Promise.reject(new Error("method missing"))).then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error,
+  );
+
+testBackend("1password (emulator)", () => backend());
+
+describe("1password adapter", () => {
+  it("stores the value in a concealed field, tags as key=value and the exact ref in a hidden field", async () => {
+    const ref = { tenant: "acme", namespace: "billing", key: "DB_PASSWORD" };
+    await backend().put?.(ref, "hunter2", {
+      tags: { application: "billing", "a=b": "c" },
+      description: "db",
+    });
+
+    const item = emulator.items(vaultId).find((candidate) => candidate.title.endsWith("DB_PASSWORD"));
+
+    expect(item?.category).toBe("PASSWORD");
+    expect(item?.fields?.find((field) => field.purpose === "PASSWORD")).toMatchObject({
+      type: "CONCEALED",
+      value: "hunter2",
+    });
+    expect(item?.fields?.find((field) => field.purpose === "NOTES")?.value).toBe("db");
+    expect(item?.tags).toEqual(["application=billing", "a%3Db=c"]);
+    expect(JSON.parse(item?.fields?.find((field) => field.label === "strongbox.ref")?.value ?? "{}")).toEqual(
+      ref,
+    );
+    expect((await backend().get(ref))?.tags).toEqual({ application: "billing", "a=b": "c" });
+  });
+
+  it("titles never hold a quote or backslash, and keys with quotes and URL characters round-trip", async () => {
+    const keys = ['say "hi"', "back\\slash", "plus+hash#amp&pct%25", "a b"];
+    const refs = keys.map((key) => ({ namespace: "quotes", key }));
+
+    for (const [index, ref] of refs.entries()) await backend().put?.(ref, `v${index}`);
+
+    for (const title of emulator.items(vaultId).map((item) => item.title)) expect(title).not.toMatch(/["\\]/);
+    for (const [index, ref] of refs.entries())
+      expect((await backend().get(ref))?.value.reveal()).toBe(`v${index}`);
+    const listed: string[] = [];
+    for await (const entry of backend().list?.({ namespace: "quotes" }) ?? []) listed.push(entry.ref.key);
+    expect(listed.sort()).toEqual([...keys].sort());
+  });
+
+  it("an over-long key gets a hashed title and list still returns its exact ref", async () => {
+    const ref = { namespace: "long", key: "k".repeat(700) };
+    await backend().put?.(ref, "long-value");
+
+    const listed = [];
+    for await (const entry of backend().list?.({ namespace: "long" }) ?? []) listed.push(entry.ref);
+
+    expect(
+      emulator.items(vaultId).some((item) => item.title.length <= 512 && item.title.includes("~h")),
+    ).toBe(true);
+    expect(listed).toEqual([ref]);
+    expect((await backend().get(ref))?.value.reveal()).toBe("long-value");
+  });
+
+  it("the item version is the secret's version and an older one cannot be read", async () => {
+    const ref = { key: "versioned" };
+    const first = await backend().put?.(ref, "one");
+    const second = await backend().put?.(ref, "two");
+
+    const error = await failure(backend().get(ref, { version: first?.version as string }));
+
+    expect(Number(second?.version)).toBe(Number(first?.version) + 1);
+    expect(isStrongboxError(error, "UNSUPPORTED")).toBe(true);
+    expect((await backend().get(ref, { version: second?.version as string }))?.value.reveal()).toBe("two");
+  });
+
+  it("a wrong token fails with ACCESS_DENIED, not as a missing secret", async () => {
+    const error = await failure(backend({ token: "wrong-token" }).get({ key: "anything" }));
+
+    expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
+    expect((error as Error).message).toContain("401");
+  });
+
+  it("a token that may only read gets ACCESS_DENIED on put", async () => {
+    const error = await failure(backend({ token: "read-only-token" }).put?.({ key: "ro-put" }, "x"));
+
+    expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
+    expect((error as Error).message).toContain("403");
+  });
+
+  it("maps the SDK's plain-object rejections and keeps the raw object out of the cause", async () => {
+    const sdk = OnePasswordConnect({ serverURL: emulator.url, token: "wrong-token", keepAlive: false });
+    const raw = await sdk.listItems(vaultId).catch((error: unknown) => error);
+    expect(raw).not.toBeInstanceOf(Error);
+    expect(raw).toEqual({ status: 401, message: "Invalid token signature" });
+    const stub = {
+      listItemsByTitle: () => Promise.reject({ status: 403, message: "Authorization: unauthorized access" }),
+      listItems: () => Promise.reject({ status: 502, message: "Bad gateway" }),
+    } as unknown as OPConnect;
+
+    const denied = await failure(onePassword({ client: stub, vaultId }).get({ key: "k" }));
+    const unavailable = await failure(
+      onePassword({ client: stub, vaultId, retryDelay: 0 }).list?.()[Symbol.asyncIterator]().next(),
+    );
+
+    expect(isStrongboxError(denied, "ACCESS_DENIED")).toBe(true);
+    expect((denied as Error).cause).toBeInstanceOf(Error);
+    expect(isStrongboxError(unavailable, "UNAVAILABLE")).toBe(true);
+  });
+
+  it("retries a 5xx and succeeds when the server recovers", async () => {
+    await backend().put?.({ key: "flaky" }, "steady");
+    emulator.faults.failNext(2, 503);
+
+    const secret = await backend().get({ key: "flaky" });
+
+    expect(secret?.value.reveal()).toBe("steady");
+  });
+
+  it("gives up after bounded retries with UNAVAILABLE", async () => {
+    emulator.faults.failNext(10, 500);
+    const before = emulator.requests.length;
+
+    const error = await failure(backend({ retries: 2 }).get({ key: "down" }));
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(emulator.requests.length - before).toBe(3);
+  });
+
+  it("a dropped connection ends in UNAVAILABLE and neither the token nor the value leaks", async () => {
+    const value = "drop-canary-value-123";
+    const leaks = watchForLeaks([emulator.token, value]);
+    try {
+      emulator.faults.dropNext(10);
+      const error = await failure(backend({ retries: 1 }).put?.({ key: "dropped" }, SecretValue.from(value)));
+      expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+      leaks.check(error, "the error");
+    } finally {
+      leaks.stop();
+    }
+  });
+
+  it("raw naming reads an item made by a person, by its title", async () => {
+    emulator.items(vaultId).push({
+      id: "abcdefghijklmnopqrstuvwxy0",
+      title: "Stripe API",
+      vault: { id: vaultId },
+      category: "API_CREDENTIAL",
+      version: 3,
+      tags: ["payments"],
+      fields: [{ id: "credential", type: "CONCEALED", label: "credential", value: "sk_test_1" }],
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+
+    const secret = await backend({ naming: "raw" }).get({ key: "Stripe API" });
+
+    expect(secret?.value.reveal()).toBe("sk_test_1");
+    expect(secret?.version).toBe("3");
+    expect(secret?.tags).toEqual({ payments: "" });
+  });
+
+  it("validates options when the factory runs and makes no call before the first operation", () => {
+    const before = emulator.requests.length;
+    expect(() => onePassword({ address: emulator.url, vaultId: "not-a-vault" } as never)).toThrow(
+      /1password\.vaultId[\s\S]*1password\.token/,
+    );
+    fromConfig({ address: emulator.url, token: emulator.token, vaultId }, { path: "secret.1password" });
+    expect(emulator.requests.length).toBe(before);
+    expect(() => fromConfig({ address: "nope", token: "t", vaultId }, { path: "secret.1password" })).toThrow(
+      /INVALID|secret\.1password\.address/,
+    );
+  });
+});
+
+const live = {
+  url: process.env.STRONGBOX_IT_OP_CONNECT_URL,
+  token: process.env.STRONGBOX_IT_OP_CONNECT_TOKEN,
+  vault: process.env.STRONGBOX_IT_OP_VAULT_ID,
+};
+describe.runIf(live.url && live.token && live.vault)(
+  "1password (live; needs STRONGBOX_IT_OP_CONNECT_URL, STRONGBOX_IT_OP_CONNECT_TOKEN, STRONGBOX_IT_OP_VAULT_ID)",
+  () => {
+    testBackend("1password (live)", () =>
+      onePassword({
+        address: live.url,
+        token: live.token,
+        vaultId: live.vault as string,
+        prefix: "strongbox-it",
+      }),
+    );
+  },
+);
