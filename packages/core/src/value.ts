@@ -21,7 +21,8 @@ export class SecretValue {
 
   /** Wraps a string or bytes; a `SecretValue` is returned as it is. */
   static from(value: string | Uint8Array | SecretValue): SecretValue {
-    return value instanceof SecretValue ? value : new SecretValue(value);
+    if (value instanceof SecretValue) return value;
+    return new SecretValue(typeof value === "string" ? value : new Uint8Array(value));
   }
 
   /** True when the store keeps this value as bytes rather than text. */

@@ -1,14 +1,25 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isStrongboxError, nameCodec, type NamingRules, namingRules, type SecretRef } from "../src/index.ts";
+import { isStrongboxError, type NamingRules, nameCodec, namingRules, type SecretRef } from "../src/index.ts";
 
 const part = fc.string({ unit: "binary", minLength: 1, maxLength: 40 }).filter((text) => text.isWellFormed());
-const asciiPart = fc.string({ unit: fc.constantFrom(..."aZ09._-/+=@~ :\"\\".split("")), minLength: 1, maxLength: 12 });
+const asciiPart = fc.string({
+  unit: fc.constantFrom(...'aZ09._-/+=@~ :"\\'.split("")),
+  minLength: 1,
+  maxLength: 12,
+});
 const namespace = fc
-  .array(fc.oneof(asciiPart, part).filter((text) => !text.includes(".")), { minLength: 1, maxLength: 4 })
+  .array(
+    fc.oneof(asciiPart, part).filter((text) => !text.includes(".")),
+    { minLength: 1, maxLength: 4 },
+  )
   .map((parts) => parts.join("."));
 const ref: fc.Arbitrary<SecretRef> = fc.record(
-  { tenant: fc.oneof(asciiPart, part), namespace, key: fc.oneof(asciiPart, part, fc.string({ minLength: 300, maxLength: 700 })) },
+  {
+    tenant: fc.oneof(asciiPart, part),
+    namespace,
+    key: fc.oneof(asciiPart, part, fc.string({ minLength: 300, maxLength: 700 })),
+  },
   { requiredKeys: ["key"] },
 );
 
@@ -45,7 +56,8 @@ describe.each(Object.entries(namingRules))("naming codec: %s rules", (provider, 
     const codec = nameCodec(rules);
     fc.assert(
       fc.property(ref, ref, (a, b) => {
-        const same = JSON.stringify([a.tenant, a.namespace, a.key]) === JSON.stringify([b.tenant, b.namespace, b.key]);
+        const same =
+          JSON.stringify([a.tenant, a.namespace, a.key]) === JSON.stringify([b.tenant, b.namespace, b.key]);
         fc.pre(!same);
         expect(fold(rules, codec.encode(a))).not.toBe(fold(rules, codec.encode(b)));
       }),
@@ -77,8 +89,12 @@ describe.each(Object.entries(namingRules))("naming codec: %s rules", (provider, 
 describe("naming codec", () => {
   it("writes readable names where the alphabet allows", () => {
     const aws = nameCodec(namingRules.aws, { prefix: "billing" });
-    expect(aws.encode({ namespace: "company.team", key: "DB_PASSWORD" })).toBe("billing/+ncompany.team/DB_PASSWORD");
-    expect(aws.encode({ tenant: "acme", namespace: "company", key: "KEY" })).toBe("billing/+tacme/+ncompany/KEY");
+    expect(aws.encode({ namespace: "company.team", key: "DB_PASSWORD" })).toBe(
+      "billing/+ncompany.team/DB_PASSWORD",
+    );
+    expect(aws.encode({ tenant: "acme", namespace: "company", key: "KEY" })).toBe(
+      "billing/+tacme/+ncompany/KEY",
+    );
   });
 
   it("cuts over-long names at maxLength with a hash, distinct for distinct refs", () => {
@@ -101,7 +117,9 @@ describe("naming codec", () => {
     const raw = nameCodec(namingRules.aws, { prefix: "app", mode: "raw" });
     expect(raw.encode({ key: "prod/db" })).toBe("app/prod/db");
     expect(raw.decode("app/prod/db")).toEqual({ key: "prod/db" });
-    expect(() => raw.encode({ key: "bad name" })).toThrowError(expect.objectContaining({ code: "INVALID_NAME" }));
+    expect(() => raw.encode({ key: "bad name" })).toThrowError(
+      expect.objectContaining({ code: "INVALID_NAME" }),
+    );
   });
 
   it("rejects a prefix the alphabet cannot hold, naming it", () => {
@@ -110,7 +128,12 @@ describe("naming codec", () => {
 
   it("rejects malformed refs", () => {
     const codec = nameCodec(namingRules.aws);
-    for (const bad of [{ key: "" }, { namespace: "a..b", key: "k" }, { tenant: "", key: "k" }, { key: "\ud800" }]) {
+    for (const bad of [
+      { key: "" },
+      { namespace: "a..b", key: "k" },
+      { tenant: "", key: "k" },
+      { key: "\ud800" },
+    ]) {
       let caught: unknown;
       try {
         codec.encode(bad);

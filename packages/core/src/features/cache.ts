@@ -18,6 +18,8 @@ export interface CacheOptions {
   staleIfError?: boolean | number;
   /** How long a miss is remembered, in ms; 0 turns negative caching off. @default min(expireAfterWrite, 5000) */
   negativeTtl?: number;
+  /** Source of time in ms (a test seam for fake timers). @default performance */
+  clock?: { now(): number };
 }
 
 const MISS = Symbol("miss");
@@ -49,10 +51,12 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
   const staleLimit = options.staleIfError === true ? Number.POSITIVE_INFINITY : options.staleIfError || 0;
   const retryAfterStale = Math.min(ttl, 5000);
   const readAt = new WeakMap<Secret, number>();
+  const clock = options.clock ?? performance;
 
   const lru: LRUCache<string, Entry, Context> = new LRUCache<string, Entry, Context>({
     max: options.maximumSize ?? 1000,
     ttl,
+    perf: clock,
     ...(options.maximumBytes === undefined
       ? {}
       : {
@@ -70,11 +74,11 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
           else fetchOptions.ttl = negativeTtl;
           return MISS;
         }
-        readAt.set(secret, Date.now());
+        readAt.set(secret, clock.now());
         return freeze(secret);
       } catch (error) {
         if (stale !== undefined && stale !== MISS && isStrongboxError(error, "UNAVAILABLE")) {
-          const age = Date.now() - (readAt.get(stale) ?? 0) - ttl;
+          const age = clock.now() - (readAt.get(stale) ?? 0) - ttl;
           if (age <= staleLimit) {
             fetchOptions.ttl = retryAfterStale;
             return stale;
@@ -117,7 +121,7 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
           if (negativeTtl > 0) lru.set(cacheKey(ref), MISS, { ttl: negativeTtl });
           continue;
         }
-        readAt.set(secret, Date.now());
+        readAt.set(secret, clock.now());
         lru.set(cacheKey(ref), freeze(secret));
         found.set(refId(ref), secret);
       }
