@@ -1,0 +1,224 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type AuditEvent,
+  configFromEnv,
+  createSecretManager,
+  isStrongboxError,
+  loadConfig,
+  memory,
+  parseConfig,
+  type SecretBackend,
+} from "../src/index.ts";
+import { counting } from "./counting.ts";
+
+const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => new Error("resolved"),
+    (error: unknown) => error,
+  );
+
+describe("configuration", () => {
+  it("accepts DESIGN.md's kebab-case block and camelCase alike, and keeps tag names as written", () => {
+    const kebab = parseConfig({
+      secret: {
+        type: "memory",
+        tags: { "cost-center": "42" },
+        "read-only": { enabled: true, tags: { "app-name": "billing" } },
+        cache: { enabled: true, "maximum-size": 10, "expire-after-write": "60s" },
+        isolation: { enabled: true, "denied-services": ["executor"] },
+      },
+    });
+    const camel = parseConfig({
+      secret: {
+        type: "memory",
+        tags: { "cost-center": "42" },
+        readOnly: { enabled: true, tags: { "app-name": "billing" } },
+        cache: { enabled: true, maximumSize: 10, expireAfterWrite: 60_000 },
+        isolation: { enabled: true, deniedServices: ["executor"] },
+      },
+    });
+    expect(kebab).toEqual(camel);
+    expect(kebab.secret.cache?.expireAfterWrite).toBe(60_000);
+    expect(kebab.secret.readOnly?.tags).toEqual({ "app-name": "billing" });
+    expect(kebab.secret.tags).toEqual({ "cost-center": "42" });
+  });
+
+  it("a bad field fails with INVALID_OPTIONS naming its path, never echoing a value", () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        secret: { type: "memory", cache: { enabled: "sure-thing-canary", "maximum-size": -1 } },
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
+    expect(String(error)).toContain("secret.cache.enabled: expected boolean");
+    expect(String(error)).toContain("secret.cache.maximumSize");
+    expect(String(error)).not.toContain("sure-thing-canary");
+    expect(() => parseConfig({ secret: { type: "nope" } })).toThrowError(/secret.type: expected one of/);
+    expect(() => parseConfig({ secret: { type: "memory", vault: { token: "x" } } })).toThrowError(
+      /secret.vault: a block for another type/,
+    );
+  });
+
+  it("loads YAML with ${ENV} expansion and STRONGBOX_* variables on top", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "strongbox-config-"));
+    const file = join(dir, "strongbox.yaml");
+    await writeFile(
+      file,
+      [
+        "secret:",
+        "  type: jdbc",
+        "  jdbc:",
+        "    url: ${DB_URL}",
+        "    secret: ${KEY:-fallback-key}",
+        "  cache: { enabled: true }",
+      ].join("\n"),
+    );
+    const env = {
+      DB_URL: "sqlite:./x.db",
+      STRONGBOX_SECRET__CACHE__MAXIMUM_SIZE: "5",
+      STRONGBOX_SECRET__JDBC__TABLE: "s",
+    };
+    const raw = await loadConfig({ file, env });
+    expect(raw).toEqual({
+      secret: {
+        type: "jdbc",
+        jdbc: { url: "sqlite:./x.db", secret: "fallback-key", table: "s" },
+        cache: { enabled: true, maximumSize: 5 },
+      },
+    });
+    await writeFile(file, "secret:\n  type: jdbc\n  jdbc:\n    url: ${MISSING_VAR}\n");
+    await expect(loadConfig({ file, env: {} })).rejects.toThrowError(
+      /secret.jdbc.url uses \$\{MISSING_VAR\}/,
+    );
+    expect(configFromEnv({ STRONGBOX_SECRET__READ_ONLY__ENABLED: "true" })).toEqual({
+      secret: { "read-only": { enabled: true } },
+    });
+  });
+});
+
+describe("createSecretManager", () => {
+  it("composes the configured features around the store", async () => {
+    const store = counting(memory());
+    const events: AuditEvent[] = [];
+    const manager = await createSecretManager(
+      { secret: { type: "memory", tags: { app: "billing" }, cache: { enabled: true } } },
+      { backend: store, service: "worker", audit: (event) => void events.push(event) },
+    );
+    await manager.put({ namespace: "company", key: "DB" }, "s3cret");
+    const found = await manager.get({ namespace: "company.team.etl", key: "DB" });
+    expect(found?.ref).toEqual({ namespace: "company", key: "DB" });
+    expect(found?.tags).toEqual({ app: "billing" });
+    await manager.get({ namespace: "company.team.etl", key: "DB" });
+    expect(store.calls.get).toBe(3);
+    expect(events.map((event) => event.operation)).toEqual(["put", "get", "get"]);
+  });
+
+  it("a denied service is refused before the cache and the store", async () => {
+    const store = counting(memory());
+    const manager = await createSecretManager(
+      {
+        secret: {
+          type: "memory",
+          cache: { enabled: true },
+          isolation: { enabled: true, "denied-services": ["executor"] },
+        },
+      },
+      { backend: store, service: "executor" },
+    );
+    expect(isStrongboxError(await rejection(manager.get("K")), "ACCESS_DENIED")).toBe(true);
+    expect(store.calls.get).toBe(0);
+  });
+
+  it("read-only refuses writes; a missing capability is UNSUPPORTED, never a silent no-op", async () => {
+    const readOnlyManager = await createSecretManager({
+      secret: { type: "memory", "read-only": { enabled: true } },
+    });
+    expect(isStrongboxError(await rejection(readOnlyManager.put("K", "v")), "READ_ONLY")).toBe(true);
+    const getOnly: SecretBackend = {
+      type: "custom",
+      capabilities: memory().capabilities,
+      get: async () => undefined,
+    };
+    const manager = await createSecretManager({ secret: { type: "memory" } }, { backend: getOnly });
+    expect(isStrongboxError(await rejection(manager.put("K", "v")), "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(await rejection(manager.delete("K")), "UNSUPPORTED")).toBe(true);
+    expect(() => manager.list()).toThrowError(expect.objectContaining({ code: "UNSUPPORTED" }));
+  });
+
+  it("getOrThrow, getValue and getJson", async () => {
+    const manager = await createSecretManager(
+      { secret: { type: "memory" } },
+      { scope: { namespace: "team" } },
+    );
+    await manager.put("JSON", '{"user":"app","port":5432}');
+    await manager.put("TEXT", "not-json-canary");
+    expect(await manager.getJson("JSON")).toEqual({ user: "app", port: 5432 });
+    expect(await manager.getValue({ namespace: "team", key: "TEXT" })).toBe("not-json-canary");
+    expect(await manager.getValue("ABSENT")).toBeUndefined();
+    const notFound = await rejection(manager.getOrThrow("ABSENT"));
+    expect(isStrongboxError(notFound, "NOT_FOUND")).toBe(true);
+    expect(String(notFound)).toContain('get "team/ABSENT"');
+    const notJson = await rejection(manager.getJson("TEXT"));
+    expect(isStrongboxError(notJson, "BACKEND")).toBe(true);
+    expect(String(notJson)).not.toContain("not-json-canary");
+  });
+
+  it("loads only the adapter of the configured type, and says which package a missing one needs", async () => {
+    const error = await rejection(createSecretManager({ secret: { type: "doppler", doppler: {} } }));
+    expect(isStrongboxError(error)).toBe(true);
+    expect(String(error)).toMatch(/doppler/);
+  });
+});
+
+describe("templates", () => {
+  it("render replaces secret() calls, with subkey and namespace, fetching each secret once", async () => {
+    const store = counting(memory());
+    await store.put?.({ namespace: "company.team", key: "DB_PASSWORD" }, "pw");
+    await store.put?.({ namespace: "company.team", key: "DB" }, '{"user":"app","port":5432}');
+    await store.put?.({ namespace: "other", key: "TOKEN" }, "tok");
+    store.calls.get = 0;
+    const manager = await createSecretManager(
+      { secret: { type: "memory", inheritance: { enabled: false } } },
+      { backend: store },
+    );
+    const rendered = await manager.render(
+      "postgres://{{ secret('DB', subkey='user') }}:{{ secret('DB_PASSWORD') }}@h:{{secret(\"DB\", subkey=\"port\")}} {{ secret('TOKEN', namespace='other') }}",
+      { namespace: "company.team" },
+    );
+    expect(rendered).toBe("postgres://app:pw@h:5432 tok");
+    expect(store.calls.get).toBe(3);
+  });
+
+  it("resolve renders a nested object and keeps non-strings", async () => {
+    const manager = await createSecretManager({ secret: { type: "memory" } });
+    await manager.put({ namespace: "a", key: "PW" }, "pw");
+    const resolved = await manager.resolve(
+      {
+        db: { password: "{{ secret('PW') }}", port: 5432, hosts: ["h1", "{{ secret('PW') }}"] },
+        enabled: true,
+      },
+      { namespace: "a.b" },
+    );
+    expect(resolved).toEqual({ db: { password: "pw", port: 5432, hosts: ["h1", "pw"] }, enabled: true });
+  });
+
+  it("a missing secret or unknown function is a clear error; registered functions work", async () => {
+    const manager = await createSecretManager({ secret: { type: "memory" } });
+    expect(isStrongboxError(await rejection(manager.render("{{ secret('NOPE') }}")), "NOT_FOUND")).toBe(true);
+    await expect(manager.render("{{ credential('x') }}")).rejects.toThrowError(/unknown function credential/);
+    manager.registerTemplateFunction(
+      "credential",
+      async (args, scope) => `token-for-${args.positional[0]}-${scope.namespace}`,
+    );
+    expect(await manager.render("Bearer {{ credential('api') }}", { namespace: "n" })).toBe(
+      "Bearer token-for-api-n",
+    );
+    await expect(manager.render("{{ secret(NAME) }}")).rejects.toThrowError(/quoted strings/);
+  });
+});
