@@ -1,1 +1,3 @@
-export {};
+export type { NodeVaultClient } from "./client.ts";
+export type { VaultOptions } from "./options.ts";
+export { fromConfig, vault } from "./vault.ts";
