@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import {
+  type ListQuery,
+  type PutOptions,
+  type Secret,
+  type SecretCipher,
+  type SecretEntry,
+  type SecretMetadata,
+  type SecretRef,
+  type SecretValue,
+  StrongboxError,
+  type Tags,
+} from "@strongbox/core";
+import type { Knex } from "knex";
+import type { JdbcDialect } from "./options.ts";
+import type { PointReader } from "./reader.ts";
+import type { TableNames } from "./schema.ts";
+import { isRetryable, sqlCode } from "./sql-errors.ts";
+
+/** What the queries need to know about one store. */
+export interface Store {
+  db: Knex;
+  dialect: JdbcDialect;
+  names: TableNames;
+  prefix: string;
+  cipher: SecretCipher;
+  defaultTags: Tags;
+  read: PointReader;
+}
+
+/** A row of the secrets table, as the drivers return it. */
+export interface SecretRow {
+  id: number | string;
+  tenant: string;
+  namespace: string;
+  ref_key: string;
+  description: string | null;
+  tags: string;
+  version: number | string;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+const COLUMNS = "s.id, s.tenant, s.namespace, s.ref_key, s.description, s.tags, s.created_at, s.updated_at";
+
+/** The unique key of a ref under a prefix. */
+export function refHash(prefix: string, ref: SecretRef): string {
+  return createHash("sha256")
+    .update(JSON.stringify([prefix, ref.tenant ?? "", ref.namespace ?? "", ref.key]))
+    .digest("hex");
+}
+
+/** What binds an envelope beside its ref: the table, the prefix and the version it was written as. */
+export function envelopeScope(store: Pick<Store, "names" | "prefix">, version: number): string {
+  return JSON.stringify([store.names.secrets, store.prefix, version]);
+}
+
+/** `"name"` or `` `name` ``. */
+export function quote(dialect: JdbcDialect, identifier: string): string {
+  return dialect === "mysql" ? `\`${identifier}\`` : `"${identifier}"`;
+}
+
+/** The SQL of `get`: the current version, or the one given as the second binding. */
+export function getSql(store: Pick<Store, "names" | "dialect">, withVersion: boolean): string {
+  const q = (name: string) => quote(store.dialect, name);
+  const on = withVersion ? "v.version = ?" : "v.version = s.version";
+  return `SELECT ${COLUMNS}, v.version, v.envelope FROM ${q(store.names.secrets)} s JOIN ${q(store.names.versions)} v ON v.secret_id = s.id AND ${on} WHERE s.ref_hash = ?`;
+}
+
+/** A ref from a row's columns ('' is absent). */
+export function refOf(row: Pick<SecretRow, "tenant" | "namespace" | "ref_key">): SecretRef {
+  const ref: SecretRef = { key: row.ref_key };
+  if (row.tenant !== "") ref.tenant = row.tenant;
+  if (row.namespace !== "") ref.namespace = row.namespace;
+  return ref;
+}
+
+/** A row's metadata as `list` returns it. */
+export function entryOf(row: SecretRow): SecretEntry {
+  const entry: SecretEntry = {
+    ref: refOf(row),
+    tags: JSON.parse(row.tags) as Tags,
+    version: String(row.version),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+  };
+  if (row.description !== null) entry.description = row.description;
+  return entry;
+}
+
+/** Decrypts a row read by {@link getSql}. */
+export function secretOf(store: Store, row: SecretRow & { envelope: string }): Secret {
+  const entry = entryOf(row);
+  const value = store.cipher.decrypt(row.envelope, entry.ref, envelopeScope(store, Number(row.version)));
+  return { ...entry, value };
+}
+
+/**
+ * Writes a new version in one transaction. The first statement is the UPDATE that bumps the
+ * version, so it takes the row's write lock (or SQLite's database lock) before anything is read:
+ * concurrent writers queue instead of reading a stale version. A lost insert race or a deadlock
+ * retries the whole transaction; a failed check-and-set is a CONFLICT.
+ */
+export async function writeSecret(
+  store: Store,
+  ref: SecretRef,
+  value: SecretValue,
+  options: PutOptions,
+): Promise<SecretMetadata> {
+  const expected = options.expectedVersion === "0" ? null : options.expectedVersion;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.db.transaction((trx) => writeOnce(store, trx, ref, value, options, expected));
+    } catch (error) {
+      const insertRace = expected === undefined && isUniqueViolation(error);
+      if ((insertRace || isRetryable(error)) && attempt < 8) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        continue;
+      }
+      if (expected === null && isUniqueViolation(error)) {
+        throw new StrongboxError("CONFLICT", "expected no secret, found one", {
+          backend: "jdbc",
+          operation: "put",
+          ref,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+async function writeOnce(
+  store: Store,
+  trx: Knex.Transaction,
+  ref: SecretRef,
+  value: SecretValue,
+  options: PutOptions,
+  expected: string | null | undefined,
+): Promise<SecretMetadata> {
+  const { names } = store;
+  const hash = refHash(store.prefix, ref);
+  const now = Date.now();
+  const tags = options.tags === undefined ? undefined : { ...store.defaultTags, ...options.tags };
+  let updated = 0;
+  if (expected !== null) {
+    const changes: Record<string, unknown> = { version: trx.raw("version + 1"), updated_at: now };
+    if (tags !== undefined) changes.tags = JSON.stringify(tags);
+    if (options.description !== undefined) changes.description = options.description;
+    const query = trx(names.secrets).where({ ref_hash: hash });
+    if (expected !== undefined) query.andWhere({ version: Number(expected) });
+    updated = Number(await query.update(changes));
+  }
+  if (updated === 0) {
+    if (expected !== undefined && expected !== null) {
+      const current = (await trx(names.secrets).where({ ref_hash: hash }).first("version")) as
+        | { version: number }
+        | undefined;
+      throw new StrongboxError(
+        "CONFLICT",
+        `expected version ${expected}, found ${current === undefined ? "none" : String(current.version)}`,
+        {
+          backend: "jdbc",
+          operation: "put",
+          ref,
+        },
+      );
+    }
+    await trx(names.secrets).insert({
+      ref_hash: hash,
+      prefix: store.prefix,
+      tenant: ref.tenant ?? "",
+      namespace: ref.namespace ?? "",
+      ref_key: ref.key,
+      description: options.description ?? null,
+      tags: JSON.stringify(tags ?? store.defaultTags),
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+  const row = (await trx(names.secrets).where({ ref_hash: hash }).first()) as SecretRow;
+  const version = Number(row.version);
+  const id = row.id;
+  await trx(names.versions).insert({
+    secret_id: id,
+    version,
+    key_id: store.cipher.currentKeyId,
+    envelope: store.cipher.encrypt(value, ref, envelopeScope(store, version)),
+    created_at: now,
+  });
+  const newTags = updated === 0 ? (tags ?? store.defaultTags) : tags;
+  if (newTags !== undefined) {
+    if (updated > 0) await trx(names.tags).where({ secret_id: id }).delete();
+    const rows = Object.entries(newTags).map(([tag_name, tag_value]) => ({
+      secret_id: id,
+      tag_name,
+      tag_value,
+    }));
+    if (rows.length > 0) await trx(names.tags).insert(rows);
+  }
+  return entryOf(row);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = sqlCode(error);
+  return (
+    code === "23505" ||
+    code === "ER_DUP_ENTRY" ||
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+  );
+}
+
+/** Deletes a secret with its versions and tags; false when there was none. */
+export async function deleteSecret(store: Store, ref: SecretRef): Promise<boolean> {
+  const { names } = store;
+  const hash = refHash(store.prefix, ref);
+  return store.db.transaction(async (trx) => {
+    const row = (await trx(names.secrets).where({ ref_hash: hash }).first("id")) as
+      | { id: number }
+      | undefined;
+    if (row === undefined) return false;
+    // Deleting the secret's row first takes its lock, so a concurrent writer waits and then starts afresh.
+    const deleted = Number(await trx(names.secrets).where({ id: row.id }).delete());
+    if (deleted === 0) return false;
+    await trx(names.versions).where({ secret_id: row.id }).delete();
+    await trx(names.tags).where({ secret_id: row.id }).delete();
+    return true;
+  });
+}
+
+/**
+ * One page of `list`, in id order after `afterId` (keyset pagination: stable while others write).
+ * Each tag of the filter is one indexed `IN` over the tags table, so the filter runs in SQL.
+ */
+export async function listPage(
+  store: Store,
+  query: ListQuery,
+  afterId: number,
+  limit: number,
+): Promise<SecretRow[]> {
+  const { names } = store;
+  const select = store
+    .db(`${names.secrets} as s`)
+    .select(
+      "s.id",
+      "s.tenant",
+      "s.namespace",
+      "s.ref_key",
+      "s.description",
+      "s.tags",
+      "s.version",
+      "s.created_at",
+      "s.updated_at",
+    )
+    .where("s.prefix", store.prefix);
+  if (query.tenant !== undefined) select.andWhere("s.tenant", query.tenant ?? "");
+  if (query.namespace !== undefined) select.andWhere("s.namespace", query.namespace ?? "");
+  for (const [name, value] of Object.entries(query.tags ?? {})) {
+    select.whereIn(
+      "s.id",
+      store.db(names.tags).select("secret_id").where({ tag_name: name, tag_value: value }),
+    );
+  }
+  return (await select.andWhere("s.id", ">", afterId).orderBy("s.id").limit(limit)) as SecretRow[];
+}
