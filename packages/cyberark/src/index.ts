@@ -1,1 +1,12 @@
-export {};
+import type { BackendFromConfig } from "@strongbox/core";
+import { type CyberArkOptions, cyberark } from "./cyberark.ts";
+
+/**
+ * Builds the backend from its configuration block (`secret.cyberark`, camelCase keys):
+ * `address`, `account`, `username`, `password` or `apiKey`, `policyBranch`, `prefix`,
+ * `naming`, `manageVariables`, `retries`, `retryDelay`.
+ */
+export const fromConfig: BackendFromConfig = (options, context) =>
+  cyberark(options as unknown as CyberArkOptions, context);
+
+export { type CyberArkOptions, cyberark };
