@@ -1,1 +1,22 @@
-export {};
+import { type BackendFromConfig, StrongboxError } from "@strongbox/core";
+import { createBackend } from "./elasticsearch.ts";
+import { resolveOptions } from "./options.ts";
+
+export { documentId, MAPPING } from "./client.ts";
+export { elasticsearch } from "./elasticsearch.ts";
+export type { ElasticsearchAuth, ElasticsearchOptions, ElasticsearchTlsOptions } from "./options.ts";
+
+/**
+ * The entry point of `createSecretManager` for `type: elasticsearch`: validates the
+ * `secret.elasticsearch` block (camelCase keys) and returns the backend.
+ */
+export const fromConfig: BackendFromConfig = (block, context) => {
+  if ("client" in block) {
+    throw new StrongboxError("INVALID_OPTIONS", `${context.path}.client cannot come from a configuration`, {
+      backend: "elasticsearch",
+    });
+  }
+  const input =
+    context.prefix !== undefined && block.prefix === undefined ? { ...block, prefix: context.prefix } : block;
+  return createBackend(resolveOptions(input, context.path));
+};

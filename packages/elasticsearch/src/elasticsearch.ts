@@ -1,0 +1,293 @@
+import type { Client, estypes } from "@elastic/elasticsearch";
+import {
+  type Capabilities,
+  cleanRef,
+  createCipher,
+  type SecretBackend,
+  type SecretEntry,
+  type SecretMetadata,
+  type SecretRef,
+  SecretValue,
+  StrongboxError,
+  validateRef,
+} from "@strongbox/core";
+import {
+  buildClient,
+  documentId,
+  formatVersion,
+  isTooManyRequests,
+  MAPPING,
+  mappingProblems,
+  responseInfo,
+  type SecretDocument,
+  toStrongboxError,
+} from "./client.ts";
+import { type ElasticsearchOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+
+const TYPE = "elasticsearch";
+/** Attempts of a plain `put` that keeps losing races to other writers before it reports CONFLICT. */
+const PUT_ATTEMPTS = 5;
+
+/**
+ * Elasticsearch as a secret store (`type: elasticsearch`). Values are kept only as
+ * AES-256-GCM envelopes bound to their ref and prefix; refs, tags and dates are
+ * fields of one document per secret. Writes use optimistic concurrency
+ * (`if_seq_no`/`if_primary_term`, `op_type=create`), so no update is lost silently.
+ *
+ * @example
+ * const backend = elasticsearch({
+ *   node: "https://es.internal:9200",
+ *   auth: { apiKey: process.env.ES_API_KEY! },
+ *   secret: process.env.STRONGBOX_SECRET!,
+ * });
+ * await backend.put({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2");
+ */
+export function elasticsearch(options: ElasticsearchOptions): SecretBackend {
+  return createBackend(resolveOptions(options, TYPE));
+}
+
+/** Builds the backend from validated options (shared by the factory and `fromConfig`). */
+export function createBackend(options: ResolvedOptions): SecretBackend {
+  const cipher = createCipher({ keys: options.keys, backend: TYPE });
+  const { index, prefix } = options;
+  const scope = prefix ?? "";
+  const ownsClient = options.client === undefined;
+  let client: Client | undefined = options.client;
+  let ready: Promise<void> | undefined;
+  const refresh = options.refresh;
+
+  const capabilities: Capabilities = {
+    tags: true,
+    tagFilter: "server",
+    versions: false,
+    binary: true,
+    description: true,
+    checkAndSet: true,
+    ...(refresh === false && { eventualList: true }),
+  };
+
+  /** Runs one call to the cluster: index ready first, 429 retried, errors mapped. */
+  async function call<T>(
+    operation: string,
+    ref: SecretRef | undefined,
+    run: (es: Client) => Promise<T>,
+  ): Promise<T> {
+    client ??= buildClient(options);
+    const es = client;
+    ready ??= ensureIndex(es, operation).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    await ready;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run(es);
+      } catch (error) {
+        if (isTooManyRequests(error) && attempt < options.maxRetries) {
+          await new Promise((resolve) => setTimeout(resolve, options.retryDelay * 2 ** attempt));
+          continue;
+        }
+        if (responseInfo(error)?.type === "index_not_found_exception") ready = undefined;
+        throw toStrongboxError(error, operation, ref);
+      }
+    }
+  }
+
+  async function ensureIndex(es: Client, operation: string): Promise<void> {
+    try {
+      if (!(await es.indices.exists({ index }))) {
+        if (!options.createIndex) {
+          throw new StrongboxError("BACKEND", `index "${index}" does not exist and createIndex is false`, {
+            backend: TYPE,
+            operation,
+          });
+        }
+        try {
+          await es.indices.create({ index, mappings: MAPPING });
+          return;
+        } catch (error) {
+          // Another process created it first: check its mapping like any existing index.
+          if (responseInfo(error)?.type !== "resource_already_exists_exception") throw error;
+        }
+      }
+      const found = await es.indices.getMapping({ index });
+      for (const [name, { mappings }] of Object.entries(found)) {
+        const problems = mappingProblems(mappings);
+        if (problems.length > 0) {
+          throw new StrongboxError(
+            "INVALID_OPTIONS",
+            `index "${name}" exists with a mapping Strongbox cannot use (${problems.join("; ")}); point "index" at another index or delete this one`,
+            { backend: TYPE, operation },
+          );
+        }
+      }
+    } catch (error) {
+      throw toStrongboxError(error, operation, undefined);
+    }
+  }
+
+  /** The document of a ref (without its envelope unless asked); `undefined` when there is none. */
+  async function read(
+    es: Client,
+    id: string,
+    withEnvelope: boolean,
+  ): Promise<estypes.GetGetResult<SecretDocument> | undefined> {
+    try {
+      return await es.get<SecretDocument>({
+        index,
+        id,
+        ...(withEnvelope ? {} : { _source_excludes: ["envelope"] }),
+      });
+    } catch (error) {
+      // Only a 404 that says `found: false` is a missing document; a missing index is an error.
+      if (isMissing(error, (body) => body.found === false)) return undefined;
+      throw error;
+    }
+  }
+
+  function metadataOf(source: Partial<SecretDocument>, version: string | undefined): SecretMetadata {
+    return {
+      tags: { ...source.tags },
+      ...(source.description !== undefined && { description: source.description }),
+      ...(version !== undefined && { version }),
+      ...(source.created_at !== undefined && { createdAt: new Date(source.created_at) }),
+      ...(source.updated_at !== undefined && { updatedAt: new Date(source.updated_at) }),
+    };
+  }
+
+  const conflict = (ref: SecretRef, message: string) =>
+    new StrongboxError("CONFLICT", message, { backend: TYPE, operation: "put", ref });
+
+  return {
+    type: TYPE,
+    capabilities,
+
+    async get(ref) {
+      validateRef(ref);
+      const found = await call("get", ref, (es) => read(es, documentId(prefix, ref), true));
+      if (found?._source === undefined) return undefined;
+      const value = cipher.decrypt(found._source.envelope, cleanRef(ref), scope);
+      return {
+        ref: cleanRef(ref),
+        value,
+        ...metadataOf(found._source, formatVersion(found._seq_no, found._primary_term)),
+      };
+    },
+
+    async *list(query = {}) {
+      const filter: estypes.QueryDslQueryContainer[] = [];
+      const mustNot: estypes.QueryDslQueryContainer[] = [];
+      const exact = (field: string, value: string | null | undefined) => {
+        if (value === null) mustNot.push({ exists: { field } });
+        else if (value !== undefined) filter.push({ term: { [field]: value } });
+      };
+      exact("prefix", prefix ?? null);
+      exact("tenant", query.tenant);
+      exact("namespace", query.namespace);
+      for (const [name, value] of Object.entries(query.tags ?? {}))
+        filter.push({ term: { [`tags.${name}`]: value } });
+      let after: estypes.SortResults | undefined;
+      for (;;) {
+        const page = await call("list", undefined, (es) =>
+          es.search<SecretDocument>({
+            index,
+            query: { bool: { filter, must_not: mustNot } },
+            sort: [{ doc_id: "asc" }],
+            size: options.pageSize,
+            _source: { excludes: ["envelope"] },
+            seq_no_primary_term: true,
+            track_total_hits: false,
+            ...(after !== undefined && { search_after: after }),
+          }),
+        );
+        for (const hit of page.hits.hits) {
+          const source = hit._source;
+          if (source === undefined) continue;
+          const ref: SecretRef = { key: source.key };
+          if (source.tenant !== undefined) ref.tenant = source.tenant;
+          if (source.namespace !== undefined) ref.namespace = source.namespace;
+          const entry: SecretEntry = {
+            ref,
+            ...metadataOf(source, formatVersion(hit._seq_no, hit._primary_term)),
+          };
+          yield entry;
+        }
+        const last = page.hits.hits.at(-1);
+        if (page.hits.hits.length < options.pageSize || last?.sort === undefined) return;
+        after = last.sort;
+      }
+    },
+
+    async put(ref, input, putOptions = {}) {
+      validateRef(ref);
+      const id = documentId(prefix, ref);
+      const expected = putOptions.expectedVersion;
+      const onlyIfAbsent = expected === null || expected === "0";
+      const value = SecretValue.from(input);
+      for (let attempt = 1; ; attempt++) {
+        const current = await call("put", ref, (es) => read(es, id, false));
+        const currentVersion = current && formatVersion(current._seq_no, current._primary_term);
+        if (expected !== undefined && (onlyIfAbsent ? current !== undefined : expected !== currentVersion)) {
+          throw conflict(ref, `expected version ${expected ?? "none"}, found ${currentVersion ?? "none"}`);
+        }
+        const now = new Date().toISOString();
+        const before = current?._source;
+        const tags = { ...options.tags, ...(putOptions.tags ?? before?.tags) };
+        const description = putOptions.description ?? before?.description;
+        const document: SecretDocument = {
+          ...(prefix !== undefined && { prefix }),
+          ...cleanRef(ref),
+          doc_id: id,
+          tags,
+          ...(description !== undefined && { description }),
+          envelope: cipher.encrypt(value, cleanRef(ref), scope),
+          created_at: before?.created_at ?? now,
+          updated_at: now,
+        };
+        const guard =
+          current === undefined
+            ? { op_type: "create" as const }
+            : { if_seq_no: current._seq_no as number, if_primary_term: current._primary_term as number };
+        try {
+          const written = await call("put", ref, (es) =>
+            es.index({ index, id, document, refresh, include_source_on_error: false, ...guard }),
+          );
+          return metadataOf(document, formatVersion(written._seq_no, written._primary_term));
+        } catch (error) {
+          // A plain put that lost a race reads again and retries; a check-and-set does not.
+          const lostRace = error instanceof StrongboxError && error.code === "CONFLICT";
+          if (!lostRace) throw error;
+          if (expected !== undefined)
+            throw conflict(ref, `another writer changed it first (expected version ${expected ?? "none"})`);
+          if (attempt >= PUT_ATTEMPTS)
+            throw conflict(ref, `lost ${PUT_ATTEMPTS} races in a row to concurrent writers`);
+        }
+      }
+    },
+
+    async delete(ref) {
+      validateRef(ref);
+      const id = documentId(prefix, ref);
+      return call("delete", ref, async (es) => {
+        try {
+          return (await es.delete({ index, id, refresh })).result === "deleted";
+        } catch (error) {
+          if (isMissing(error, (body) => body.result === "not_found")) return false;
+          throw error;
+        }
+      });
+    },
+
+    async close() {
+      if (ownsClient && client !== undefined) await client.close();
+      client = undefined;
+      ready = undefined;
+    },
+  };
+}
+
+function isMissing(error: unknown, test: (body: Record<string, unknown>) => boolean): boolean {
+  if (responseInfo(error)?.status !== 404) return false;
+  const body = (error as { meta: { body?: unknown } }).meta.body;
+  return typeof body === "object" && body !== null && test(body as Record<string, unknown>);
+}
