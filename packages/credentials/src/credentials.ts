@@ -165,7 +165,12 @@ export function createCredentials(
     },
     async test(name, tokenOptions = {}) {
       const { config, scope, context } = lookup(name, tokenOptions, "test");
-      const token = await mintNow(config, scope, context, normalizeScope(tokenOptions.scope ?? defaultScope(config)));
+      const token = await mintNow(
+        config,
+        scope,
+        context,
+        normalizeScope(tokenOptions.scope ?? defaultScope(config)),
+      );
       const result: CredentialTestResult = { tokenType: token.tokenType };
       if (token.expiresAt !== undefined) result.expiresAt = token.expiresAt;
       if (token.scope !== undefined) result.scope = token.scope;

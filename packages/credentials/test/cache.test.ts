@@ -1,0 +1,112 @@
+import type { SecretManager } from "@strongbox/core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createCredentials, refreshTime } from "../src/index.ts";
+import { type AuthorizationServer, startAuthorizationServer } from "./support/authorization-server.ts";
+import { newManager } from "./support/fixtures.ts";
+
+const SECRET = "cache-test-client-secret";
+
+describe("token cache", () => {
+  let server: AuthorizationServer;
+  let manager: SecretManager;
+
+  beforeAll(async () => {
+    server = await startAuthorizationServer();
+    server.addClient({ client_id: "etl", client_secret: SECRET, scope: "read write" });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    manager = await newManager();
+    await manager.put({ key: "CLIENT_SECRET" }, SECRET);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const config = (extra: Record<string, unknown> = {}) => ({
+    type: "client_credentials",
+    tokenEndpoint: server.tokenEndpoint,
+    clientId: "etl",
+    clientSecret: "{{ secret('CLIENT_SECRET') }}",
+    allowInsecureRequests: true,
+    ...extra,
+  });
+
+  it("makes one token request for 1000 concurrent token() calls", async () => {
+    const credentials = createCredentials(manager, { my_oauth: config() });
+    const before = server.tokenRequests();
+
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => credentials.token("my_oauth")));
+
+    expect(server.tokenRequests() - before).toBe(1);
+    expect(new Set(tokens.map((token) => token.value.reveal())).size).toBe(1);
+  });
+
+  it("shares the request in flight even with the cache turned off, then mints again", async () => {
+    const credentials = createCredentials(manager, { my_oauth: config() }, { cache: false });
+    const before = server.tokenRequests();
+
+    await Promise.all(Array.from({ length: 50 }, () => credentials.token("my_oauth")));
+    await credentials.token("my_oauth");
+
+    expect(server.tokenRequests() - before).toBe(2);
+  });
+
+  it("mints again at each call of a credential configured with cache: false", async () => {
+    const credentials = createCredentials(manager, { off: config({ cache: false }), on: config() });
+    const before = server.tokenRequests();
+
+    await credentials.token("off");
+    await credentials.token("off");
+    await credentials.token("on");
+    await credentials.token("on");
+
+    expect(server.tokenRequests() - before).toBe(3);
+  });
+
+  it("refreshes a token refreshBeforeExpiry before it expires, not earlier", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const credentials = createCredentials(manager, { my_oauth: config({ refreshBeforeExpiry: "5m" }) });
+    const first = await credentials.token("my_oauth");
+    const before = server.tokenRequests();
+
+    vi.setSystemTime(start + 3600_000 - 301_000);
+    const cached = await credentials.token("my_oauth");
+    vi.setSystemTime(start + 3600_000 - 299_000);
+    const refreshed = await credentials.token("my_oauth");
+
+    expect(cached.value.reveal()).toBe(first.value.reveal());
+    expect(refreshed.value.reveal()).not.toBe(first.value.reveal());
+    expect(server.tokenRequests() - before).toBe(1);
+  });
+
+  it("keeps one token per requested scope, in any order of its parts", async () => {
+    const credentials = createCredentials(manager, { my_oauth: config() });
+    const before = server.tokenRequests();
+
+    const read = await credentials.token("my_oauth", { scope: "read" });
+    const both = await credentials.token("my_oauth", { scope: "read write" });
+    const again = await credentials.token("my_oauth", { scope: ["write", "read"] });
+
+    expect(both.value.reveal()).not.toBe(read.value.reveal());
+    expect(again.value.reveal()).toBe(both.value.reveal());
+    expect(server.tokenRequests() - before).toBe(2);
+  });
+
+  it("forgets its tokens on close and refuses later calls", async () => {
+    const credentials = createCredentials(manager, { my_oauth: config() });
+    await credentials.token("my_oauth");
+
+    credentials.close();
+
+    await expect(credentials.token("my_oauth")).rejects.toMatchObject({ code: "UNAVAILABLE" });
+  });
+
+  it("refreshes a token shorter-lived than the margin at half its lifetime", () => {
+    expect(refreshTime(0, 30_000, 60_000)).toBe(15_000);
+    expect(refreshTime(0, 3600_000, 60_000)).toBe(3540_000);
+  });
+});
