@@ -17,6 +17,14 @@ import { type Operations, vaultOperations } from "./operations.ts";
 import { type VaultOptions, vaultOptionsSchema } from "./options.ts";
 
 const TYPE = "vault";
+
+/** A Vault backend: every optional method of the contract is there. */
+export interface VaultBackend extends SecretBackend {
+  put: NonNullable<SecretBackend["put"]>;
+  delete: NonNullable<SecretBackend["delete"]>;
+  list: NonNullable<SecretBackend["list"]>;
+  close: NonNullable<SecretBackend["close"]>;
+}
 const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /**
@@ -30,7 +38,7 @@ const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
  * const backend = vault({ address: "https://vault.internal:8200", appRole: { roleId, secretId } });
  * await backend.put?.({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2", { tags: { team: "ops" } });
  */
-export function vault(options: VaultOptions = {}): SecretBackend {
+export function vault(options: VaultOptions = {}): VaultBackend {
   const parsed = parseOptions(vaultOptionsSchema, options, TYPE, TYPE);
   const version = parsed.engineVersion ?? 2;
   const codec = nameCodec(namingRules.vault, {
