@@ -194,8 +194,8 @@ export function googleSecretManager(
           backend: TYPE,
           ...where,
         });
-      const tags =
-        Object.keys(defaultTags).length > 0 ? { ...defaultTags, ...putOptions.tags } : putOptions.tags;
+      // Tags given replace the secret's tags; without them the secret keeps its own. Default tags fill in either way.
+      const tags = putOptions.tags === undefined ? undefined : { ...defaultTags, ...putOptions.tags };
       const data = SecretValue.from(value).bytes();
       if (data.byteLength > 65_536)
         throw new StrongboxError("BACKEND", "a value holds at most 64 KiB in Secret Manager", {
@@ -206,7 +206,7 @@ export function googleSecretManager(
         await orMissing(() => call((o) => sdk().getSecret({ name }, o), where), where)
       )?.[0];
       if (current === undefined) {
-        const fields = metadataFields(ref, tags ?? {}, putOptions.description);
+        const fields = metadataFields(ref, tags ?? defaultTags, putOptions.description);
         const created = await orCreated(where, () =>
           call(
             (o) =>
@@ -225,7 +225,7 @@ export function googleSecretManager(
           created?.[0] ?? (await call((o) => sdk().getSecret({ name }, o), where).catch(fail(where)))[0];
       }
       const meta = readMetadata(current);
-      const nextTags = tags ?? meta.tags;
+      const nextTags = tags ?? { ...defaultTags, ...meta.tags };
       const description = putOptions.description ?? meta.description;
       const fields = metadataFields(ref, nextTags, description, current.annotations ?? {});
       if (!sameMap(fields.labels, current.labels) || !sameMap(fields.annotations, current.annotations)) {
