@@ -1,0 +1,330 @@
+import { isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
+import { testBackend, watchForLeaks } from "@strongbox/testing";
+import { type ConjurEmulator, startConjurEmulator } from "@strongbox/testing/emulators/cyberark";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type CyberArkOptions, cyberark, fromConfig } from "../src/index.ts";
+
+let conjur: ConjurEmulator;
+
+beforeAll(async () => {
+  conjur = await startConjurEmulator({
+    account: "acme",
+    users: [
+      { login: "admin", password: "Admin-Password1", apiKey: "admin-api-key" },
+      { login: "host/app", apiKey: "app-api-key", policyPrivileges: [] },
+      { login: "host/viewer", apiKey: "viewer-api-key", privileges: ["read"], policyPrivileges: [] },
+    ],
+    policies: ["apps/strongbox"],
+  });
+});
+afterAll(() => conjur.close());
+afterEach(() => {
+  conjur.faults.reset();
+  conjur.tokenTtlMs = 8 * 60_000;
+  vi.useRealTimers();
+});
+
+const backend = (extra: Partial<CyberArkOptions> = {}): SecretBackend =>
+  cyberark({
+    address: conjur.url,
+    account: "acme",
+    username: "admin",
+    apiKey: "admin-api-key",
+    retryDelay: 1,
+    ...extra,
+  } as CyberArkOptions);
+
+const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
+  (promise ?? Promise.reject(new Error("method missing"))).then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error,
+  );
+
+const count = (path: RegExp, from = 0): number =>
+  conjur.requests.slice(from).filter((request) => path.test(request.path)).length;
+const AUTHENTICATE = /\/authenticate$/;
+
+testBackend("cyberark (emulator)", () => backend(), { rejectsEmptyValue: true });
+testBackend(
+  "cyberark (emulator, password login, policy branch)",
+  () =>
+    backend({
+      apiKey: undefined,
+      password: "Admin-Password1",
+      policyBranch: "apps/strongbox",
+      prefix: "kestra",
+    }),
+  { rejectsEmptyValue: true },
+);
+
+describe("cyberark adapter", () => {
+  it("creates a variable by loading a policy with its annotations, then writes versions", async () => {
+    const ref = { tenant: "acme", namespace: "billing", key: "DB_PASSWORD" };
+    await backend().put?.(ref, "one", { tags: { application: "billing" }, description: "the db" });
+    await backend().put?.(ref, "two");
+
+    const variable = [...conjur.variables.values()].find((candidate) => candidate.id.endsWith("DB_PASSWORD"));
+    const secret = await backend().get(ref);
+
+    expect(Object.fromEntries(variable?.annotations ?? [])).toMatchObject({
+      application: "billing",
+      description: "the db",
+    });
+    expect(JSON.parse(variable?.annotations.get("strongbox/ref") ?? "{}")).toEqual(ref);
+    expect(variable?.secrets.map((version) => version.value.toString())).toEqual(["one", "two"]);
+    expect(secret?.version).toBe("2");
+    expect(secret?.tags).toEqual({ application: "billing" });
+    expect((await backend().get(ref, { version: "1" }))?.value.reveal()).toBe("one");
+  });
+
+  it("a dropped tag is gone after an update, though Conjur cannot delete an annotation", async () => {
+    const ref = { key: "retagged" };
+    await backend().put?.(ref, "v", { tags: { keep: "1", drop: "2" } });
+
+    await backend().put?.(ref, "v2", { tags: { keep: "1" } });
+
+    expect((await backend().get(ref))?.tags).toEqual({ keep: "1" });
+  });
+
+  it("reads many secrets in one batch call, and falls back to single reads when one is missing", async () => {
+    const refs = [{ key: "batch-a" }, { key: "batch-b" }, { namespace: "n", key: "batch-c" }];
+    for (const ref of refs) await backend().put?.(ref, `value of ${ref.key}`);
+    const before = conjur.requests.length;
+
+    const all = await backend().getMany?.(refs);
+    const batchCalls = count(/^\/secrets$/, before);
+    const singleReads = count(/^\/secrets\/acme\//, before);
+    const some = await backend().getMany?.([...refs, { key: "batch-missing" }]);
+
+    expect(batchCalls).toBe(1);
+    expect(singleReads).toBe(0);
+    expect([...(all?.values() ?? [])].map((secret) => secret.value.reveal()).sort()).toEqual(
+      ["value of batch-a", "value of batch-b", "value of batch-c"].sort(),
+    );
+    expect(some?.size).toBe(3);
+  });
+
+  it("a token that expires mid-run is renewed once and the read succeeds", async () => {
+    const store = backend();
+    await store.put?.({ key: "renewed" }, "still here");
+    conjur.expireTokens();
+    const before = conjur.requests.length;
+
+    const secret = await store.get({ key: "renewed" });
+
+    expect(secret?.value.reveal()).toBe("still here");
+    expect(count(AUTHENTICATE, before)).toBe(1);
+  });
+
+  it("renews the token shortly before its 8 minutes are up, without waiting for a 401", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const store = backend();
+    await store.put?.({ key: "proactive" }, "fresh");
+    vi.setSystemTime(Date.now() + 7.5 * 60_000);
+    const before = conjur.requests.length;
+
+    await store.get({ key: "proactive" });
+
+    expect(count(AUTHENTICATE, before)).toBe(1);
+    expect(conjur.requests.length - before).toBe(3); // authenticate, resource, secret: no 401 round trip
+  });
+
+  it("keeps using a cached token while it is fresh", async () => {
+    const store = backend();
+    await store.put?.({ key: "cached" }, "x");
+    const before = conjur.requests.length;
+
+    await store.get({ key: "cached" });
+    await store.get({ key: "cached" });
+
+    expect(count(AUTHENTICATE, before)).toBe(0);
+  });
+
+  it("a 401 after renewal fails with ACCESS_DENIED", async () => {
+    conjur.tokenTtlMs = 0; // every token the emulator issues is already expired
+
+    const error = await failure(backend().get({ key: "anything" }));
+
+    expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
+    expect((error as Error).message).toContain("after renewal");
+  });
+
+  it("a wrong API key or password fails with ACCESS_DENIED, not as a missing secret", async () => {
+    const byKey = await failure(backend({ apiKey: "wrong" }).get({ key: "x" }));
+    const byPassword = await failure(backend({ apiKey: undefined, password: "wrong" }).get({ key: "x" }));
+
+    expect(isStrongboxError(byKey, "ACCESS_DENIED")).toBe(true);
+    expect(isStrongboxError(byPassword, "ACCESS_DENIED")).toBe(true);
+  });
+
+  it("a role without execute gets ACCESS_DENIED (403) on a read", async () => {
+    await backend().put?.({ key: "guarded" }, "x");
+
+    const error = await failure(
+      backend({ username: "host/viewer", apiKey: "viewer-api-key" }).get({ key: "guarded" }),
+    );
+
+    expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
+    expect((error as Error).message).toContain("403");
+  });
+
+  describe("manageVariables: false", () => {
+    const app = (): SecretBackend =>
+      backend({ username: "host/app", apiKey: "app-api-key", manageVariables: false });
+
+    it("writes values of variables that exist, without any policy load", async () => {
+      await backend().put?.({ key: "existing" }, "by admin", { tags: { team: "ops" } });
+      const before = conjur.requests.length;
+
+      await app().put?.({ key: "existing" }, "by app");
+
+      expect((await app().get({ key: "existing" }))?.value.reveal()).toBe("by app");
+      expect(count(/^\/policies\//, before)).toBe(0);
+    });
+
+    it("put on a missing variable fails clearly, and never loads a policy", async () => {
+      const before = conjur.requests.length;
+
+      const error = await failure(app().put?.({ key: "never-declared" }, "x"));
+
+      expect(isStrongboxError(error, "NOT_FOUND")).toBe(true);
+      expect((error as Error).message).toMatch(/manageVariables is false/);
+      expect(count(/^\/policies\//, before)).toBe(0);
+    });
+
+    it("put that would change annotations fails with UNSUPPORTED before writing the value", async () => {
+      await backend().put?.({ key: "annotated" }, "v1", { tags: { team: "ops" } });
+
+      const error = await failure(app().put?.({ key: "annotated" }, "v2", { tags: { team: "dev" } }));
+
+      expect(isStrongboxError(error, "UNSUPPORTED")).toBe(true);
+      expect((await backend().get({ key: "annotated" }))?.value.reveal()).toBe("v1");
+    });
+
+    it("has no delete, so the manager reports UNSUPPORTED", () => {
+      expect(app().delete).toBeUndefined();
+      expect(backend().delete).toBeTypeOf("function");
+    });
+  });
+
+  it("a policy load refused for lack of privilege is ACCESS_DENIED", async () => {
+    const error = await failure(
+      backend({ username: "host/app", apiKey: "app-api-key" }).put?.({ key: "new" }, "x"),
+    );
+
+    expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
+  });
+
+  it("retries a 5xx and succeeds when the server recovers; gives up with UNAVAILABLE", async () => {
+    const store = backend({ retries: 2 });
+    await store.put?.({ key: "flaky" }, "steady");
+    conjur.faults.failNext(2, 503);
+    const recovered = await store.get({ key: "flaky" });
+    conjur.faults.failNext(10, 500);
+    const before = conjur.requests.length;
+
+    const error = await failure(store.get({ key: "flaky" }));
+
+    expect(recovered?.value.reveal()).toBe("steady");
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(conjur.requests.length - before).toBe(3);
+  });
+
+  it("neither the API key, the token nor the value leaks into errors", async () => {
+    const value = "conjur-canary-value-42";
+    const leaks = watchForLeaks(["admin-api-key", "Admin-Password1", value]);
+    try {
+      conjur.faults.dropNext(10);
+      const dropped = await failure(backend({ retries: 1 }).put?.({ key: "drop" }, SecretValue.from(value)));
+      conjur.faults.reset();
+      const denied = await failure(
+        backend({ apiKey: undefined, password: "Admin-Password1", username: "nobody" }).get({ key: "x" }),
+      );
+      expect(isStrongboxError(dropped, "UNAVAILABLE")).toBe(true);
+      expect(isStrongboxError(denied, "ACCESS_DENIED")).toBe(true);
+      leaks.check(dropped, "a network error");
+      leaks.check(denied, "a login error");
+      leaks.check(backend(), "the backend");
+    } finally {
+      leaks.stop();
+    }
+  });
+
+  it("lists through pages and returns exact refs for hashed (over-long) names", async () => {
+    const namespace = "paged";
+    const refs = Array.from({ length: 105 }, (_, index) => ({ namespace, key: `k${index}` }));
+    for (const ref of refs.slice(0, 104)) await backend().put?.(ref, "v");
+    const long = { namespace, key: "x".repeat(600) };
+    await backend().put?.(long, "long");
+
+    const listed = [];
+    for await (const entry of backend().list?.({ namespace }) ?? []) listed.push(entry.ref.key);
+
+    expect(listed).toHaveLength(105);
+    expect(listed).toContain(long.key);
+    expect(count(/^\/resources\/acme$/)).toBeGreaterThan(1);
+  });
+
+  it("raw naming reads a variable declared by someone else, by its id", async () => {
+    await backend().put?.({ key: "placeholder" }, "x");
+    conjur.variables.set("prod/db/password", {
+      id: "prod/db/password",
+      policy: "root",
+      createdAt: new Date().toISOString(),
+      annotations: new Map([["owner-team", "dba"]]),
+      secrets: [{ version: 7, value: Buffer.from("s3cret") }],
+      lastVersion: 7,
+    });
+
+    const secret = await backend({ naming: "raw" }).get({ key: "prod/db/password" });
+
+    expect(secret?.value.reveal()).toBe("s3cret");
+    expect(secret?.version).toBe("7");
+    expect(secret?.tags).toEqual({ "owner-team": "dba" });
+  });
+
+  it("validates options when the factory runs and makes no call before the first operation", () => {
+    const before = conjur.requests.length;
+    expect(() => cyberark({ address: conjur.url, account: "acme", username: "admin" })).toThrow(
+      /cyberark\.apiKey/,
+    );
+    expect(() =>
+      fromConfig(
+        { address: "not a url", account: "acme", username: "a", apiKey: "k" },
+        { path: "secret.cyberark" },
+      ),
+    ).toThrow(/secret\.cyberark\.address/);
+    fromConfig(
+      { address: conjur.url, account: "acme", username: "admin", apiKey: "k" },
+      { path: "secret.cyberark" },
+    );
+    expect(conjur.requests.length).toBe(before);
+  });
+});
+
+const live = {
+  url: process.env.STRONGBOX_IT_CONJUR_URL,
+  account: process.env.STRONGBOX_IT_CONJUR_ACCOUNT,
+  login: process.env.STRONGBOX_IT_CONJUR_LOGIN,
+  apiKey: process.env.STRONGBOX_IT_CONJUR_API_KEY,
+  password: process.env.STRONGBOX_IT_CONJUR_PASSWORD,
+};
+describe.runIf(live.url && live.account && live.login && (live.apiKey || live.password))(
+  "cyberark (live; needs STRONGBOX_IT_CONJUR_URL, _ACCOUNT, _LOGIN and _API_KEY or _PASSWORD)",
+  () => {
+    testBackend(
+      "cyberark (live)",
+      () =>
+        cyberark({
+          address: live.url as string,
+          account: live.account as string,
+          username: live.login as string,
+          ...(live.apiKey ? { apiKey: live.apiKey } : { password: live.password as string }),
+          prefix: "strongbox-it",
+        }),
+      { rejectsEmptyValue: true },
+    );
+  },
+);
