@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { type EmulatorRequest, type EmulatorResponse, type HttpEmulator, startHttpEmulator } from "./http.ts";
 
 /** Operations a caller may be granted, as in a Key Vault access policy. */
@@ -18,12 +20,22 @@ export interface AzureKeyVaultEmulatorOptions {
   purgeDelayMs?: number;
   /** How long a recovery takes before the secret reads again. @default 0 */
   recoverDelayMs?: number;
-  /** Port to listen on. @default 0 (a random free port) */
-  port?: number;
+  /**
+   * Serve the vault over HTTPS with a built-in loopback certificate (trust it with `ca`).
+   * Recent SDKs refuse to send a token to an `http://` vault, as Key Vault is HTTPS only.
+   * @default true
+   */
+  tls?: boolean;
 }
 
 /** A running Key Vault emulator. */
 export interface AzureKeyVaultEmulator extends HttpEmulator {
+  /** The vault URL: `https://127.0.0.1:<port>` (or `http://` with `tls: false`). */
+  readonly url: string;
+  /** PEM certificate of the HTTPS endpoint, to trust (`tlsOptions: { ca }`); valid for 127.0.0.1 and localhost. */
+  readonly ca: string;
+  /** The plain HTTP endpoint behind the TLS front (the managed-identity endpoint lives here too). */
+  readonly httpUrl: string;
   /** `IDENTITY_ENDPOINT` for `ManagedIdentityCredential` (App Service style). */
   readonly identityEndpoint: string;
   /** `IDENTITY_HEADER` for `ManagedIdentityCredential`. */
@@ -57,6 +69,23 @@ interface Entry {
   /** A recovered secret reads again from this time. */
   readableAt?: number;
 }
+
+/** A self-signed certificate for 127.0.0.1 and localhost (2020-2120), for loopback tests only. */
+const LOOPBACK_CERT = `-----BEGIN CERTIFICATE-----
+MIIBZzCCAQ2gAwIBAgIBATAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAlsb2NhbGhv
+c3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBQxEjAQBgNVBAMM
+CWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABINvXt8rTpbqZDpw
+0kn7IOASOvoCui85p+h1hoS+FzsBQuBXgCSMC5NecGtxSQCnfmCXFyq3kE80CGHh
+/J12k3CjTjBMMBoGA1UdEQQTMBGCCWxvY2FsaG9zdIcEfwAAATAPBgNVHRMBAf8E
+BTADAQH/MB0GA1UdDgQWBBQ3C+XL4uKzu5vuAT5vIZPzii3S+jAKBggqhkjOPQQD
+AgNIADBFAiEAiwnTUUGguy0G+sOXz5XsJ3HX34FzLkqQoCjUzZUBP6MCIHsKoRXX
+fZ2b/5XKefl2KUPJ7j2xYcio11z/OPNRxnl+
+-----END CERTIFICATE-----`;
+const LOOPBACK_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgyWzjAfsz917ajVqo
+YTD9ap0YIEtKr0ABGiZcecdTuwWhRANCAASDb17fK06W6mQ6cNJJ+yDgEjr6Arov
+OafodYaEvhc7AULgV4AkjAuTXnBrcUkAp35glxcqt5BPNAhh4fyddpNw
+-----END PRIVATE KEY-----`;
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const MAX_VALUE_BYTES = 25 * 1024;
@@ -124,7 +153,7 @@ export async function startAzureKeyVaultEmulator(
   const now = (): number => Math.floor(Date.now() / 1000);
   const live = (entry: Entry | undefined): entry is Entry =>
     entry !== undefined && entry.deletedAt === undefined && Date.now() >= (entry.readableAt ?? 0);
-  const recorded = (entry: Entry | undefined): entry is Entry =>
+  const recorded = (entry: Entry | undefined): boolean =>
     entry?.deletedAt !== undefined && Date.now() >= (entry.recordedAt ?? 0);
   const current = (entry: Entry): Version => entry.versions[entry.versions.length - 1] as Version;
 
@@ -292,7 +321,10 @@ export async function startAzureKeyVaultEmulator(
     if (collection === "deletedsecrets") {
       if (third === undefined && method === "GET") {
         return (
-          denied("get") ?? (recorded(entry) ? { status: 200, body: deletedBundle(entry) } : deletedNotFound())
+          denied("get") ??
+          (entry !== undefined && recorded(entry)
+            ? { status: 200, body: deletedBundle(entry) }
+            : deletedNotFound())
         );
       }
       if (third === undefined && method === "DELETE") {
@@ -301,7 +333,7 @@ export async function startAzureKeyVaultEmulator(
         if (entry?.deletedAt !== undefined && !recorded(entry)) {
           return error(409, `Secret ${entry.name} is currently being deleted.`, "ObjectIsBeingDeleted");
         }
-        if (!recorded(entry)) return deletedNotFound();
+        if (entry === undefined || !recorded(entry)) return deletedNotFound();
         // The name stays taken ("being deleted") until the purge completes.
         entry.versions = entry.versions.slice(-1);
         entry.recordedAt = Number.POSITIVE_INFINITY;
@@ -313,7 +345,7 @@ export async function startAzureKeyVaultEmulator(
       if (third === "recover" && method === "POST") {
         const refused = denied("recover");
         if (refused) return refused;
-        if (!recorded(entry)) return deletedNotFound();
+        if (entry === undefined || !recorded(entry)) return deletedNotFound();
         delete entry.deletedAt;
         delete entry.recordedAt;
         entry.readableAt = Date.now() + (options.recoverDelayMs ?? 0);
@@ -420,20 +452,21 @@ export async function startAzureKeyVaultEmulator(
     errorBody: (status) => ({
       error: { code: CODES[status] ?? "Unknown", message: `Injected failure (HTTP ${status}).` },
     }),
-    ...(options.port === undefined ? {} : { port: options.port }),
   });
-  vaultUrl = http.url;
+  const front = options.tls === false ? undefined : await startTlsFront(http.port);
+  vaultUrl = front === undefined ? http.url : `https://127.0.0.1:${front.port}`;
 
   return {
-    get url() {
-      return http.url;
-    },
-    get port() {
-      return http.port;
-    },
+    url: vaultUrl,
+    port: front?.port ?? http.port,
+    ca: LOOPBACK_CERT,
+    httpUrl: http.url,
     faults: http.faults,
     requests: http.requests,
-    close: () => http.close(),
+    close: async () => {
+      await front?.close();
+      await http.close();
+    },
     identityEndpoint: `${http.url}/msi/token`,
     identityHeader,
     issuedTokens,
@@ -441,5 +474,34 @@ export async function startAzureKeyVaultEmulator(
     secretNames: () =>
       [...secrets.values()].filter((entry) => entry.deletedAt === undefined).map((e) => e.name),
     deletedNames: () => [...secrets.values()].filter(recorded).map((entry) => entry.name),
+  };
+}
+
+/** Terminates TLS on a random port and pipes each connection to the plain HTTP emulator; a dropped connection stays dropped. */
+async function startTlsFront(httpPort: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<TLSSocket | Socket>();
+  const server = createTlsServer({ key: LOOPBACK_KEY, cert: LOOPBACK_CERT }, (client) => {
+    const upstream = connect(httpPort, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    upstream.on("close", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+  });
+  server.on("tlsClientError", () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const socket of sockets) socket.destroy();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }

@@ -1,3 +1,4 @@
+import { request as httpsRequest } from "node:https";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "../../src/emulators/azure.ts";
 
@@ -28,7 +29,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 const API = "api-version=2026-04-01";
 
 beforeAll(async () => {
-  vault = await startAzureKeyVaultEmulator({ identityHeader: "id-header" });
+  vault = await startAzureKeyVaultEmulator({ identityHeader: "id-header", tls: false });
 });
 afterAll(async () => {
   await vault.close();
@@ -57,6 +58,41 @@ describe("azure key vault emulator: authentication", () => {
     expect(Number(right.body.expires_on)).toBeGreaterThan(Date.now() / 1000);
     expect(vault.issuedTokens).toContain(right.body.access_token);
     expect(vault.identityEndpoint).toBe(`${vault.url}/msi/token`);
+  });
+});
+
+describe("azure key vault emulator: transport", () => {
+  it("serves HTTPS with its loopback certificate, in front of the same vault", async () => {
+    const secure = await startAzureKeyVaultEmulator();
+    try {
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          `${secure.url}/secrets/none/?${API}`,
+          { ca: secure.ca, headers: AUTH },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(404);
+      expect(secure.requests.at(-1)?.path).toBe("/secrets/none/");
+      expect(secure.identityEndpoint.startsWith(secure.httpUrl)).toBe(true);
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it("refuses a client that does not trust its certificate", async () => {
+    const secure = await startAzureKeyVaultEmulator();
+    try {
+      await expect(fetch(`${secure.url}/secrets/none/?${API}`, { headers: AUTH })).rejects.toThrow();
+    } finally {
+      await secure.close();
+    }
   });
 });
 
@@ -142,7 +178,7 @@ describe("azure key vault emulator: secrets", () => {
 
 describe("azure key vault emulator: listing", () => {
   it("pages with maxresults and nextLink, without values", async () => {
-    const fresh = await startAzureKeyVaultEmulator();
+    const fresh = await startAzureKeyVaultEmulator({ tls: false });
     try {
       for (let index = 0; index < 7; index++) {
         await fetch(`${fresh.url}/secrets/page-${index}?${API}`, {
@@ -217,7 +253,7 @@ describe("azure key vault emulator: soft delete", () => {
   });
 
   it("shows a deletion only once it is recorded, and the name is busy meanwhile", async () => {
-    const slow = await startAzureKeyVaultEmulator({ deleteDelayMs: 60_000 });
+    const slow = await startAzureKeyVaultEmulator({ deleteDelayMs: 60_000, tls: false });
     try {
       const put = (value: string) =>
         fetch(`${slow.url}/secrets/slow?${API}`, {
