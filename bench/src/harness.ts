@@ -32,5 +32,5 @@ export async function timeNs(fn: () => unknown, options: { minSamples?: number }
 
 /** Rounds a ratio for printing and storing. */
 export function ratio(ours: number, theirs: number): number {
-  return Math.round((ours / theirs) * 100) / 100;
+  return Number((ours / theirs).toPrecision(3));
 }

@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { isStrongboxError } from "../errors.ts";
-import { refId } from "../refs.ts";
+import { validateRef } from "../naming.ts";
+import { cleanRef, refId } from "../refs.ts";
 import type { GetOptions, Secret, SecretBackend, SecretRef } from "../types.ts";
 
 /** Options of {@link withCache}. */
@@ -27,13 +28,57 @@ type Entry = Secret | typeof MISS;
 interface Context {
   ref: SecretRef;
 }
+/** What the LRU holds per ref: the ref (to keep the index in step) and the secret or a miss. */
+interface Slot {
+  ref: SecretRef;
+  entry: Entry;
+}
 // Fixed cost of an entry in the byte bound, beside its value and key.
 const ENTRY_OVERHEAD = 256;
 
 /** The cache key of a ref: injective (lengths prefix the free-text parts). */
-function cacheKey(ref: SecretRef): string {
+function compositeKey(ref: SecretRef): string {
   const { tenant, namespace } = ref;
   return `${tenant === undefined ? "-" : `${tenant.length}:${tenant}`}|${namespace === undefined ? "-" : `${namespace.length}:${namespace}`}|${ref.key}`;
+}
+
+/**
+ * tenant -> namespace -> key -> the LRU's key for that ref. A composite key built
+ * per call would be hashed per call (about a microsecond); the caller's strings
+ * and the stored key keep their hashes, so a hit costs three small map lookups.
+ */
+class KeyIndex {
+  readonly #tenants = new Map<string | undefined, Map<string | undefined, Map<string, string>>>();
+
+  find(ref: SecretRef): string | undefined {
+    return this.#tenants.get(ref.tenant)?.get(ref.namespace)?.get(ref.key);
+  }
+
+  keyFor(ref: SecretRef): string {
+    const found = this.find(ref);
+    if (found !== undefined) return found;
+    let namespaces = this.#tenants.get(ref.tenant);
+    if (namespaces === undefined) this.#tenants.set(ref.tenant, (namespaces = new Map()));
+    let keys = namespaces.get(ref.namespace);
+    if (keys === undefined) namespaces.set(ref.namespace, (keys = new Map()));
+    const key = compositeKey(ref);
+    keys.set(ref.key, key);
+    return key;
+  }
+
+  remove(ref: SecretRef): void {
+    const namespaces = this.#tenants.get(ref.tenant);
+    const keys = namespaces?.get(ref.namespace);
+    if (keys === undefined || namespaces === undefined) return;
+    keys.delete(ref.key);
+    if (keys.size > 0) return;
+    namespaces.delete(ref.namespace);
+    if (namespaces.size === 0) this.#tenants.delete(ref.tenant);
+  }
+
+  clear(): void {
+    this.#tenants.clear();
+  }
 }
 
 /**
@@ -52,36 +97,42 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
   const retryAfterStale = Math.min(ttl, 5000);
   const readAt = new WeakMap<Secret, number>();
   const clock = options.clock ?? performance;
+  const index = new KeyIndex();
 
-  const lru: LRUCache<string, Entry, Context> = new LRUCache<string, Entry, Context>({
+  const lru: LRUCache<string, Slot, Context> = new LRUCache<string, Slot, Context>({
     max: options.maximumSize ?? 1000,
     ttl,
-    perf: clock,
+    // lru-cache's own clock is faster (it caches the time); a given clock is for tests.
+    ...(options.clock === undefined ? {} : { perf: options.clock }),
+    dispose: (slot, _key, reason) => {
+      if (reason !== "set") index.remove(slot.ref);
+    },
     ...(options.maximumBytes === undefined
       ? {}
       : {
           maxSize: options.maximumBytes,
-          sizeCalculation: (entry: Entry, key: string) =>
-            ENTRY_OVERHEAD + key.length * 2 + (entry === MISS ? 0 : entry.value.byteLength),
+          sizeCalculation: (slot: Slot, key: string) =>
+            ENTRY_OVERHEAD + key.length * 2 + (slot.entry === MISS ? 0 : slot.entry.value.byteLength),
         }),
     // An expired entry stays until replaced, so that stale-if-error has something to serve.
     noDeleteOnStaleGet: staleLimit > 0,
     fetchMethod: async (_key, stale, { options: fetchOptions, context }) => {
+      const { ref } = context;
       try {
-        const secret = await backend.get(context.ref);
+        const secret = await backend.get(ref);
         if (secret === undefined) {
-          if (negativeTtl <= 0) fetchOptions.ttl = 1;
-          else fetchOptions.ttl = negativeTtl;
-          return MISS;
+          fetchOptions.ttl = negativeTtl <= 0 ? 1 : negativeTtl;
+          return { ref, entry: MISS };
         }
         readAt.set(secret, clock.now());
-        return freeze(secret);
+        return { ref, entry: freeze(secret) };
       } catch (error) {
-        if (stale !== undefined && stale !== MISS && isStrongboxError(error, "UNAVAILABLE")) {
-          const age = clock.now() - (readAt.get(stale) ?? 0) - ttl;
+        const old = stale?.entry;
+        if (old !== undefined && old !== MISS && isStrongboxError(error, "UNAVAILABLE")) {
+          const age = clock.now() - (readAt.get(old) ?? 0) - ttl;
           if (age <= staleLimit) {
             fetchOptions.ttl = retryAfterStale;
-            return stale;
+            return { ref, entry: old };
           }
         }
         throw error;
@@ -89,18 +140,33 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
     },
   });
 
-  const load = (key: string, ref: SecretRef): Promise<Secret | undefined> =>
-    lru.fetch(key, { context: { ref } }).then((entry) => (entry === MISS ? undefined : entry));
+  const secretOf = (slot: Slot | undefined): Secret | undefined =>
+    slot === undefined || slot.entry === MISS ? undefined : slot.entry;
+  const load = (ref: SecretRef): Promise<Secret | undefined> =>
+    lru.fetch(index.keyFor(ref), { context: { ref: cleanRef(ref) } }).then(secretOf);
+  const forget = (ref: SecretRef): void => {
+    const key = index.find(ref);
+    if (key !== undefined) lru.delete(key);
+  };
+  const remember = (ref: SecretRef, entry: Entry, ttlMs?: number): void => {
+    const clean = cleanRef(ref);
+    lru.set(index.keyFor(clean), { ref: clean, entry }, ttlMs === undefined ? undefined : { ttl: ttlMs });
+  };
 
   const wrapped: SecretBackend = {
     type: backend.type,
     capabilities: backend.capabilities,
     get(ref: SecretRef, getOptions?: GetOptions) {
       if (getOptions?.version !== undefined) return backend.get(ref, getOptions);
-      const key = cacheKey(ref);
-      const hit = lru.get(key);
-      if (hit !== undefined) return Promise.resolve(hit === MISS ? undefined : hit);
-      return load(key, ref);
+      const key = index.find(ref);
+      const slot = key === undefined ? undefined : lru.get(key);
+      if (slot !== undefined) return Promise.resolve(slot.entry === MISS ? undefined : slot.entry);
+      try {
+        validateRef(ref);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return load(ref);
     },
   };
   const { getMany, list, put, delete: remove, close } = backend;
@@ -109,20 +175,21 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
       const found = new Map<string, Secret>();
       const missing: SecretRef[] = [];
       for (const ref of refs) {
-        const hit = lru.get(cacheKey(ref));
-        if (hit === undefined) missing.push(ref);
-        else if (hit !== MISS) found.set(refId(ref), hit);
+        const key = index.find(ref);
+        const slot = key === undefined ? undefined : lru.get(key);
+        if (slot === undefined) missing.push(ref);
+        else if (slot.entry !== MISS) found.set(refId(ref), slot.entry);
       }
       if (missing.length === 0) return found;
       const fetched = await getMany.call(backend, missing);
       for (const ref of missing) {
         const secret = fetched.get(refId(ref));
         if (secret === undefined) {
-          if (negativeTtl > 0) lru.set(cacheKey(ref), MISS, { ttl: negativeTtl });
+          if (negativeTtl > 0) remember(ref, MISS, negativeTtl);
           continue;
         }
         readAt.set(secret, clock.now());
-        lru.set(cacheKey(ref), freeze(secret));
+        remember(ref, freeze(secret));
         found.set(refId(ref), secret);
       }
       return found;
@@ -131,29 +198,28 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
   if (list) wrapped.list = (query) => list.call(backend, query);
   if (put) {
     wrapped.put = async (ref, value, putOptions) => {
-      const key = cacheKey(ref);
       // Before: a read in flight must not store the old value. After: nor one that started meanwhile.
-      lru.delete(key);
+      forget(ref);
       try {
         return await put.call(backend, ref, value, putOptions);
       } finally {
-        lru.delete(key);
+        forget(ref);
       }
     };
   }
   if (remove) {
     wrapped.delete = async (ref) => {
-      const key = cacheKey(ref);
-      lru.delete(key);
+      forget(ref);
       try {
         return await remove.call(backend, ref);
       } finally {
-        lru.delete(key);
+        forget(ref);
       }
     };
   }
   wrapped.close = async () => {
     lru.clear();
+    index.clear();
     await close?.call(backend);
   };
   return wrapped;

@@ -21,9 +21,8 @@ export function namespaceChain(namespace: string | undefined): (string | undefin
  * const backend = withInheritance(withCache(store));
  */
 export function withInheritance(backend: SecretBackend): SecretBackend {
-  const get = async (ref: SecretRef, options?: GetOptions): Promise<Secret | undefined> => {
-    if (ref.namespace === undefined || options?.version !== undefined) return backend.get(ref, options);
-    for (const namespace of namespaceChain(ref.namespace)) {
+  const parents = async (ref: SecretRef, options?: GetOptions): Promise<Secret | undefined> => {
+    for (const namespace of namespaceChain(ref.namespace).slice(1)) {
       const level: SecretRef = namespace === undefined ? { key: ref.key } : { namespace, key: ref.key };
       if (ref.tenant !== undefined) level.tenant = ref.tenant;
       const found = await backend.get(level, options);
@@ -31,6 +30,11 @@ export function withInheritance(backend: SecretBackend): SecretBackend {
     }
     return undefined;
   };
+  // The first level is the common case: no chain is built unless it misses.
+  const get = (ref: SecretRef, options?: GetOptions): Promise<Secret | undefined> =>
+    ref.namespace === undefined || options?.version !== undefined
+      ? backend.get(ref, options)
+      : backend.get(ref, options).then((found) => found ?? parents(ref, options));
   const wrapped: SecretBackend = { ...backend, get };
   const getMany = backend.getMany;
   if (getMany !== undefined) {
