@@ -216,9 +216,12 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   function handleLogin(path: string, body: Record<string, unknown>, namespace: string): Reply | undefined {
     const userpass = new RegExp(`^auth/${escapeRegExp(userpassMount)}/login/(.+)$`).exec(path);
     if (userpass && options.userpass) {
-      const username = userpass[1] as string;
+      // userpass lowercases usernames: Mary and mary are one user.
+      const username = (userpass[1] as string).toLowerCase();
       if (typeof body.password !== "string" || body.password === "") return errors(400, "missing password");
-      const user = options.userpass.users[username];
+      const user = Object.entries(options.userpass.users).find(
+        ([name]) => name.toLowerCase() === username,
+      )?.[1];
       if (user === undefined || user.password !== body.password)
         return errors(400, "invalid username or password");
       return login(user, namespace, { username });
@@ -226,10 +229,10 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     if (path === `auth/${approleMount}/login` && options.approle) {
       if (typeof body.role_id !== "string" || body.role_id === "") return errors(400, "missing role_id");
       const found = Object.entries(options.approle.roles).find(([, role]) => role.roleId === body.role_id);
-      if (found === undefined) return errors(400, "invalid role ID");
+      if (found === undefined) return errors(400, "invalid role or secret ID");
       const [name, role] = found;
       if (typeof body.secret_id !== "string" || !role.secretIds.includes(body.secret_id))
-        return errors(400, "invalid secret id");
+        return errors(400, "invalid role or secret ID");
       return login(role, namespace, { role_name: name });
     }
     if (path === `auth/${kubernetesMount}/login` && options.kubernetes) {
