@@ -142,7 +142,7 @@ export function createCredentials(
       };
       return Object.freeze(token);
     } catch (error) {
-      throw mintFailure(error, context, secrets);
+      throw await mintFailure(error, context, secrets);
     } finally {
       secrets.length = 0;
     }

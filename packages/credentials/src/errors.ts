@@ -45,6 +45,8 @@ export function credentialError(
   });
 }
 
+type ErrorBody = { error?: unknown; error_description?: unknown } | null | undefined;
+
 const DENIED = new Set([
   "invalid_client",
   "invalid_grant",
@@ -73,11 +75,11 @@ export function redact(text: string, secrets: readonly string[]): string {
  * `StrongboxError`. Their errors can hold the response (and so a token) or the
  * request: only codes, descriptions and statuses are carried over.
  */
-export function mintFailure(
+export async function mintFailure(
   error: unknown,
   context: FailureContext,
   secrets: readonly string[],
-): StrongboxError {
+): Promise<StrongboxError> {
   if (error instanceof StrongboxError) return error;
   if (error instanceof oauth.ResponseBodyError) {
     return answerError(error.error, error.error_description, error.status, context, secrets);
@@ -94,7 +96,15 @@ export function mintFailure(
     const reason = error.cause instanceof Error ? error.cause.message : "network error";
     return credentialError("UNAVAILABLE", `cannot reach the token endpoint: ${reason}`, context, error.cause);
   }
-  const status = error instanceof Error && error.cause instanceof Response ? error.cause.status : undefined;
+  const response = error instanceof Error && error.cause instanceof Response ? error.cause : undefined;
+  const status = response?.status;
+  // oauth4webapi reads OAuth error bodies of 400 and 401 only; servers send them with 5xx too.
+  const body =
+    response?.bodyUsed === false ? ((await response.json().catch(() => undefined)) as ErrorBody) : undefined;
+  if (status !== undefined && typeof body?.error === "string") {
+    const description = typeof body.error_description === "string" ? body.error_description : undefined;
+    return answerError(body.error, description, status, context, secrets);
+  }
   const message = redact(error instanceof Error ? error.message : String(error), secrets);
   const code = status !== undefined && (status >= 500 || status === 429) ? "UNAVAILABLE" : "BACKEND";
   const detail = status === undefined ? message : `${message} (HTTP ${status})`;

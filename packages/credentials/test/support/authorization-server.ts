@@ -40,8 +40,8 @@ export interface AuthorizationServer {
 export async function startAuthorizationServer(): Promise<AuthorizationServer> {
   const stores = new Map<string, Map<string, AdapterPayload>>();
   const storeOf = (name: string) => {
-    let store = stores.get(name);
-    if (store === undefined) stores.set(name, (store = new Map()));
+    const store = stores.get(name) ?? new Map<string, AdapterPayload>();
+    stores.set(name, store);
     return store;
   };
   const adapter = (name: string): Adapter => {
