@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createCipher, createSecretManager, memory, type SecretBackend, SecretValue } from "@strongbox/core";
 import { type BenchResult, ratio, timeNs } from "../harness.ts";
 

@@ -58,9 +58,15 @@ class KeyIndex {
     const found = this.find(ref);
     if (found !== undefined) return found;
     let namespaces = this.#tenants.get(ref.tenant);
-    if (namespaces === undefined) this.#tenants.set(ref.tenant, (namespaces = new Map()));
+    if (namespaces === undefined) {
+      namespaces = new Map();
+      this.#tenants.set(ref.tenant, namespaces);
+    }
     let keys = namespaces.get(ref.namespace);
-    if (keys === undefined) namespaces.set(ref.namespace, (keys = new Map()));
+    if (keys === undefined) {
+      keys = new Map();
+      namespaces.set(ref.namespace, keys);
+    }
     const key = compositeKey(ref);
     keys.set(ref.key, key);
     return key;
