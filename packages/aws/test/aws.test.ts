@@ -5,7 +5,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { isStrongboxError, type SecretBackend, type SecretRef } from "@strongbox/core";
+import { isStrongboxError, type SecretBackend, type SecretRef, withCache } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import {
   type AwsSecretsManagerEmulator,
@@ -386,10 +386,13 @@ describe("aws: failures", () => {
     const ref = fresh("throttled");
     await put(backend, ref, "patient");
     aws.faults.failNext(2, 429);
+    const before = aws.requests.length;
 
     const secret = await backend.get(ref);
 
     expect(secret?.value.reveal()).toBe("patient");
+    // Two calls (value and metadata) succeed after the two throttled attempts between them.
+    expect(aws.requests.length - before).toBe(4);
   });
 
   it("gives UNAVAILABLE after maxAttempts when 5xx persists", async () => {
@@ -434,6 +437,33 @@ describe("aws: failures", () => {
       ref,
     });
     expect(isStrongboxError(stranger, "ACCESS_DENIED")).toBe(true);
+  });
+
+  it("with the cache's stale-if-error on, an expired value is served while the store is UNAVAILABLE", async () => {
+    // lru-cache reads a start time of 0 as "no expiry": the fake clock starts later.
+    let now = 1_000_000;
+    const clock = { now: () => now };
+    const cached = withCache(connect({ maxAttempts: 2 }), {
+      maximumSize: 10,
+      expireAfterWrite: 1000,
+      staleIfError: true,
+      clock,
+    });
+    const strict = withCache(connect({ maxAttempts: 2 }), { maximumSize: 10, expireAfterWrite: 1000, clock });
+    const ref = fresh("stale");
+    await put(cached, ref, "last-known");
+    expect((await cached.get(ref))?.value.reveal()).toBe("last-known");
+    expect((await strict.get(ref))?.value.reveal()).toBe("last-known");
+    now += 5000;
+    aws.faults.failNext(1000, 503);
+    const before = aws.requests.length;
+
+    const served = await cached.get(ref);
+    const refused = await strict.get(ref).catch((caught: unknown) => caught);
+
+    expect(served?.value.reveal()).toBe("last-known");
+    expect(aws.requests.length).toBeGreaterThan(before);
+    expect(isStrongboxError(refused, "UNAVAILABLE")).toBe(true);
   });
 
   it("a failed put carries no secret value in its message, cause or inspection", async () => {
