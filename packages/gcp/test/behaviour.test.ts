@@ -1,6 +1,7 @@
 import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import * as grpc from "@grpc/grpc-js";
 import {
+  createSecretManager,
   isStrongboxError,
   nameCodec,
   namingRules,
@@ -308,5 +309,29 @@ describe("options", () => {
     expect(callsSince(start, "AccessSecretVersion")[0]?.resource).toBe(
       `projects/${PROJECT}/secrets/fromconfig-scfg/versions/latest`,
     );
+  });
+
+  it("createSecretManager loads this adapter from a kebab-case google-secret-manager block", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "google-secret-manager",
+        "google-secret-manager": {
+          project: PROJECT,
+          endpoint: `http://${emulator.host}:${emulator.port}`,
+          prefix: "manager",
+          "read-metadata": true,
+          "retry-delay": "1ms",
+          tags: { Application: "Billing" },
+        },
+      },
+    });
+
+    await manager.put({ namespace: "company.team", key: "DB_PASSWORD" }, "from-manager");
+    const secret = await manager.get({ namespace: "company.team", key: "DB_PASSWORD" });
+    await manager.close();
+
+    expect(manager.type).toBe("google-secret-manager");
+    expect(secret?.value.reveal()).toBe("from-manager");
+    expect(secret?.tags).toEqual({ Application: "Billing" });
   });
 });
