@@ -7,14 +7,19 @@ export type VaultAuth =
   | { method: "token"; token: string | undefined }
   | { method: "userpass"; username: string; password: string; mountPath: string }
   | { method: "approle"; roleId: string; secretId: string; mountPath: string }
-  | { method: "kubernetes"; role: string; mountPath: string; tokenPath: string; jwt?: string };
+  | { method: "kubernetes"; role: string; mountPath: string; tokenPath: string };
 
 /** Keeps a valid token on the client: logs in, renews before expiry, logs in again when it is lost. */
 export interface VaultSession {
   /** Makes sure a usable token is set before a call. */
   ready(): Promise<void>;
-  /** After a 403: obtains a new token if the method can (true), else false. */
-  recover(): Promise<boolean>;
+  /** The token calls go out with now. */
+  current(): string | undefined;
+  /**
+   * After a 403 with `stale`: true when a new token is there to retry with (another
+   * call already replaced it, or a new login), false when the method cannot log in.
+   */
+  recover(stale: string | undefined): Promise<boolean>;
 }
 
 interface Lease {
@@ -28,7 +33,7 @@ interface Lease {
 /** Options of {@link vaultSession}. */
 export interface VaultSessionOptions {
   auth: VaultAuth;
-  /** Look the token up and renew it before it expires. */
+  /** Renew tokens before they expire (a static token is looked up first); when false, login methods log in again instead. */
   renew: boolean;
   backend: string;
 }
@@ -141,12 +146,14 @@ export function vaultSession(http: VaultHttp, options: VaultSessionOptions): Vau
       if (pending !== undefined) return pending;
       if (lease === undefined) return once(canLogin ? login : lookup);
       if (!due()) return;
-      if (lease.renewable) return once(renew);
+      if (lease.renewable && options.renew) return once(renew);
       if (canLogin) return once(login);
     },
-    async recover() {
+    current: () => client.token,
+    async recover(stale) {
       if (!canLogin) return false;
-      await once(login);
+      if (pending !== undefined) await pending;
+      else if (client.token === stale) await once(login);
       return true;
     },
   };
@@ -174,8 +181,7 @@ async function loginRequest(auth: VaultAuth): Promise<{ path: string; body: Reco
     case "kubernetes": {
       // node-vault's kubernetesLogin renders `/auth//login` (bug #300): call the endpoint directly.
       // The service-account token is read at each login: the kubelet rotates it.
-      const jwt =
-        auth.jwt ?? (await readFile(auth.tokenPath, "utf8").catch(noTokenFile(auth.tokenPath))).trim();
+      const jwt = (await readFile(auth.tokenPath, "utf8").catch(noTokenFile(auth.tokenPath))).trim();
       return { path: `auth/${mount}/login`, body: { role: auth.role, jwt } };
     }
     default:

@@ -60,10 +60,11 @@ export function vaultOperations(settings: OperationsSettings): Operations {
   async function run<T>(operation: string, ref: SecretRef | undefined, work: () => Promise<T>): Promise<T> {
     try {
       await session.ready();
+      const token = session.current();
       try {
         return await work();
       } catch (error) {
-        if (error instanceof VaultRequestError && error.status === 403 && (await session.recover()))
+        if (error instanceof VaultRequestError && error.status === 403 && (await session.recover(token)))
           return await work();
         throw error;
       }

@@ -33,7 +33,11 @@ export interface VaultOptions {
   field?: string;
   /** KV v2: `delete` soft-deletes the latest version (undeletable) instead of removing every version. @default false */
   softDelete?: boolean;
-  /** Look the token up and renew it before it expires. @default true */
+  /**
+   * Renew the token before its lease runs out (a static token's TTL is read with
+   * lookup-self first). When false, nothing is renewed and login methods log in
+   * again instead. @default true
+   */
   renewToken?: boolean;
   /** Retries of a 412, 429, 5xx or dropped connection before `UNAVAILABLE`. @default 3 */
   maxRetries?: number;
