@@ -1,16 +1,12 @@
-import type { TokenCredential } from "@azure/identity";
 import type { KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 import {
   type BackendFromConfig,
   type Capabilities,
   cleanRef,
-  duration,
   matchesScope,
   matchesTags,
-  type NamingMode,
   nameCodec,
   namingRules,
-  parseOptions,
   type Secret,
   type SecretBackend,
   type SecretEntry,
@@ -18,9 +14,6 @@ import {
   type SecretRef,
   SecretValue,
   StrongboxError,
-  type Tags,
-  tagsSchema,
-  z,
 } from "@strongbox/core";
 import {
   buildClient,
@@ -29,126 +22,16 @@ import {
   MAX_TAGS,
   RESERVED_TAG_PREFIX,
   refFromTags,
-  sleep,
   statusOf,
   TYPE,
   tagsToWrite,
   toStrongboxError,
   userTags,
 } from "./client.ts";
+import { type AzureKeyVaultOptions, resolveOptions } from "./options.ts";
+import { softDeleteSteps } from "./soft-delete.ts";
 
-/** Options of {@link azureKeyVault}. Give one of `vaultName`, `keyVaultUri` or `client`. */
-export interface AzureKeyVaultOptions {
-  /** Name of the vault; its URL is `https://<vaultName>.vault.azure.net`. @default undefined */
-  vaultName?: string;
-  /** URL of the vault, e.g. `https://my-vault.vault.azure.net` (sovereign clouds, emulators). @default undefined */
-  keyVaultUri?: string;
-  /** Directory (tenant) id of a service principal; with `clientId` and `clientSecret`. @default undefined */
-  tenantId?: string;
-  /** Application (client) id of a service principal. @default undefined */
-  clientId?: string;
-  /** Client secret of the service principal. @default undefined */
-  clientSecret?: string;
-  /** Any `TokenCredential` (managed identity, workload identity, a test stub). @default DefaultAzureCredential, or a ClientSecretCredential when tenantId, clientId and clientSecret are given */
-  credential?: TokenCredential;
-  /** A configured `SecretClient`; its own retry options then apply. @default one built from the options above */
-  client?: SecretClient;
-  /** Starts every secret name (letters, digits, dashes). @default undefined */
-  prefix?: string;
-  /** Tags merged into every secret written; tags given to `put` win. @default {} */
-  tags?: Tags;
-  /** `scoped`: names made by Strongbox from tenant, namespace and key; `raw`: the key is the Key Vault name. @default "scoped" */
-  naming?: NamingMode;
-  /** After a delete, purge the soft-deleted secret so its name and versions are gone at once (needs the purge permission). @default false */
-  purgeOnDelete?: boolean;
-  /** What a `put` onto a soft-deleted name does: recover it (its old versions come back) or purge it first. @default "recover" */
-  onSoftDeleted?: "recover" | "purge";
-  /** Retries of a request that was throttled (429), failed with 5xx or lost its connection. @default 3 */
-  retries?: number;
-  /** First delay between retries (ms or text such as "800ms"); it doubles each time. @default 800 */
-  retryDelay?: number | string;
-  /** Longest delay between retries, also the cap on a server's Retry-After. @default 10000 */
-  maxRetryDelay?: number | string;
-  /** Interval between checks while a deletion, recovery or purge completes. @default 1000 */
-  pollInterval?: number | string;
-  /** How long to wait for a deletion, recovery or purge to complete before failing with UNAVAILABLE. @default 60000 */
-  softDeleteTimeout?: number | string;
-  /** PEM certificate(s) to trust instead of Node's defaults, for an emulator or a TLS-intercepting proxy. @default undefined (Node's trusted CAs) */
-  ca?: string;
-  /** Test only: allow an `http://` vault URL (an emulator on localhost). @default false */
-  allowInsecureConnection?: boolean;
-  /** Test only: accept a 401 challenge whose resource is not the vault's domain. @default false */
-  disableChallengeResourceVerification?: boolean;
-}
-
-const objectWith = (method: string) =>
-  z.custom<object>((value) => typeof value === "object" && value !== null && method in value, {
-    message: `expected an object with ${method}()`,
-  });
-
-const schema = z
-  .object({
-    vaultName: z
-      .string()
-      .regex(/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, "expected 3-24 letters, digits or dashes")
-      .optional(),
-    keyVaultUri: z.url({ protocol: /^https?$/ }).optional(),
-    tenantId: z.string().min(1).optional(),
-    clientId: z.string().min(1).optional(),
-    clientSecret: z.string().min(1).optional(),
-    credential: objectWith("getToken").optional(),
-    client: objectWith("getSecret").optional(),
-    prefix: z.string().min(1).optional(),
-    tags: tagsSchema.optional(),
-    naming: z.enum(["scoped", "raw"]).optional(),
-    purgeOnDelete: z.boolean().optional(),
-    onSoftDeleted: z.enum(["recover", "purge"]).optional(),
-    retries: z.number().int().min(0).max(10).optional(),
-    retryDelay: duration.optional(),
-    maxRetryDelay: duration.optional(),
-    pollInterval: duration.optional(),
-    softDeleteTimeout: duration.optional(),
-    ca: z.string().min(1).optional(),
-    allowInsecureConnection: z.boolean().optional(),
-    disableChallengeResourceVerification: z.boolean().optional(),
-  })
-  .strict()
-  .superRefine((options, ctx) => {
-    const targets = [options.vaultName, options.keyVaultUri, options.client].filter((v) => v !== undefined);
-    if (targets.length !== 1) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["vaultName"],
-        message: "give exactly one of vaultName, keyVaultUri or client",
-      });
-    }
-    const principal = [options.tenantId, options.clientId, options.clientSecret].filter(
-      (v) => v !== undefined,
-    );
-    if (principal.length !== 0 && principal.length !== 3) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["clientSecret"],
-        message: "tenantId, clientId and clientSecret go together",
-      });
-    }
-    if (principal.length === 3 && options.credential !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["credential"],
-        message: "give a credential or a client secret, not both",
-      });
-    }
-    for (const name of Object.keys(options.tags ?? {})) {
-      if (name.startsWith(RESERVED_TAG_PREFIX)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["tags", name],
-          message: `tag names starting with ${RESERVED_TAG_PREFIX} are reserved`,
-        });
-      }
-    }
-  });
+export type { AzureKeyVaultOptions } from "./options.ts";
 
 const capabilities: Capabilities = {
   tags: true,
@@ -171,7 +54,7 @@ const capabilities: Capabilities = {
  * await backend.put?.({ namespace: "payments", key: "STRIPE_KEY" }, "sk_live_...");
  */
 export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
-  const parsed = parseOptions(schema, options, "", TYPE);
+  const parsed = resolveOptions(options, "");
   const codec = nameCodec(namingRules.azure, {
     ...(parsed.prefix !== undefined && { prefix: parsed.prefix }),
     mode: parsed.naming ?? "scoped",
@@ -214,21 +97,6 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
     }
   }
 
-  /** Polls until `done` holds or the soft-delete timeout passes. */
-  async function waitUntil(operation: string, ref: SecretRef, what: string, done: () => Promise<boolean>) {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await done())) {
-      if (Date.now() > deadline) {
-        throw new StrongboxError("UNAVAILABLE", `${what} did not complete within ${timeoutMs} ms`, {
-          backend: TYPE,
-          operation,
-          ref: cleanRef(ref),
-        });
-      }
-      await sleep(pollMs);
-    }
-  }
-
   const metadataOf = (secret: KeyVaultSecret): SecretMetadata => {
     const { properties } = secret;
     return {
@@ -240,52 +108,7 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
     };
   };
 
-  /** Purges a soft-deleted name, waiting while it is still "being deleted"; true when there was something to purge. */
-  async function purge(operation: string, ref: SecretRef, name: string): Promise<void> {
-    await waitUntil(operation, ref, "the purge", async () => {
-      try {
-        await sdk().purgeDeletedSecret(name);
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return true;
-        if (statusOf(error).status === 409) return false;
-        throw toStrongboxError(error, operation, ref, secretsOfOptions);
-      }
-    });
-  }
-
-  /** Makes a soft-deleted name writable again (recover or purge), then writes; a name still being deleted is waited for. */
-  async function reclaim(
-    ref: SecretRef,
-    name: string,
-    write: () => Promise<KeyVaultSecret>,
-  ): Promise<KeyVaultSecret> {
-    let written: KeyVaultSecret | undefined;
-    await waitUntil("put", ref, "the soft-deleted secret's recovery", async () => {
-      const deleted = await call("put", ref, (c) => c.getDeletedSecret(name));
-      if (deleted !== undefined && onSoftDeleted === "purge") await purge("put", ref, name);
-      else if (deleted !== undefined) {
-        const poller = await call("put", ref, (c) =>
-          c.beginRecoverDeletedSecret(name, { intervalInMs: pollMs }),
-        );
-        if (poller !== undefined) {
-          await waitUntil("put", ref, "the recovery", async () => {
-            if (poller.isDone()) return true;
-            await call("put", ref, () => poller.poll());
-            return poller.isDone();
-          });
-        }
-      }
-      try {
-        written = await write();
-        return true;
-      } catch (error) {
-        if (statusOf(error).status === 409) return false;
-        throw error;
-      }
-    });
-    return written as KeyVaultSecret;
-  }
+  const steps = softDeleteSteps({ sdk, call, pollMs, timeoutMs, onSoftDeleted, secrets: secretsOfOptions });
 
   const backend: SecretBackend = {
     type: TYPE,
@@ -381,7 +204,7 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
           secret = await write();
         } catch (error) {
           if (statusOf(error).status !== 409) throw error;
-          secret = await reclaim(ref, name, write);
+          secret = await steps.reclaim(ref, name, write);
         }
         return metadataOf(secret);
       } catch (error) {
@@ -393,12 +216,8 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
       const name = codec.encode(ref);
       const poller = await call("delete", ref, (c) => c.beginDeleteSecret(name, { intervalInMs: pollMs }));
       if (poller === undefined) return false;
-      await waitUntil("delete", ref, "the deletion", async () => {
-        if (poller.isDone()) return true;
-        await call("delete", ref, () => poller.poll());
-        return poller.isDone();
-      });
-      if (parsed.purgeOnDelete) await purge("delete", ref, name);
+      await steps.settle("delete", ref, "the deletion", poller);
+      if (parsed.purgeOnDelete) await steps.purge("delete", ref, name);
       return true;
     },
   };
@@ -411,6 +230,5 @@ export const fromConfig: BackendFromConfig = (options, context) => {
     options.prefix === undefined && context.prefix !== undefined
       ? { ...options, prefix: context.prefix }
       : options;
-  const parsed = parseOptions(schema, withPrefix, context.path, TYPE);
-  return azureKeyVault(parsed as AzureKeyVaultOptions);
+  return azureKeyVault(resolveOptions(withPrefix, context.path) as AzureKeyVaultOptions);
 };

@@ -371,11 +371,21 @@ describe("azure: options", () => {
     expect(attempt({ vaultName: "my-vault", prefix: "under_score" }).code).toBe("INVALID_OPTIONS");
   });
 
-  it("makes no network call before the first operation", () => {
+  it("makes no network call and asks for no token before the first operation", async () => {
+    let tokens = 0;
+    const counting: TokenCredential = {
+      getToken: async (scopes, options) => {
+        tokens += 1;
+        return stubCredential.getToken(scopes, options);
+      },
+    };
     const start = vault.requests.length;
-    azureKeyVault(local({ credential: new ManagedIdentityCredential() }));
-    azureKeyVault({ vaultName: "no-such-vault-x1" });
+    const backend = azureKeyVault(local({ credential: counting }));
     expect(vault.requests.length).toBe(start);
+    expect(tokens).toBe(0);
+    await backend.get({ key: "first-call" });
+    expect(vault.requests.length).toBeGreaterThan(start);
+    expect(tokens).toBe(1);
   });
 
   it("fromConfig takes the camelCase block and the configured prefix", async () => {
@@ -421,4 +431,3 @@ describe.runIf(liveUrl)(
     );
   },
 );
-if (!liveUrl) it.skip("azure (live): skipped because STRONGBOX_IT_AZURE_VAULT_URL is not set", () => {});
