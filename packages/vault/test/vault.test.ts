@@ -103,6 +103,18 @@ describe("vault: storage layout", () => {
     expect(rest).toEqual({ "strongbox-description": "the db password", team: "ops" });
   });
 
+  it("splits a description past Vault's 512-byte custom_metadata limit and reads it back whole", async () => {
+    const ref = { key: uniqueKey("longdesc") };
+    const description = "é".repeat(700);
+    await backend().put(ref, "v", { description });
+
+    const metadata = await raw("GET", `secret/metadata/${ref.key}`);
+    const secret = await backend().get(ref);
+
+    expect(Object.keys(metadata.json.data.custom_metadata)).toContain("strongbox-description.2");
+    expect(secret?.description).toBe(description);
+  });
+
   it("keeps bytes as base64 with the encoding marker", async () => {
     const key = uniqueKey("bytes");
     await backend().put({ key }, new Uint8Array([0, 255, 1]));
@@ -351,6 +363,20 @@ describe("vault: auth", () => {
     expect(secret?.value.reveal()).toBe("still-here");
     expect(logins(requests())).toHaveLength(2);
     expect(requests().at(-1)?.headers["x-vault-token"]).not.toBe(first);
+  });
+
+  it("concurrent calls that meet a lost token share one new login", async () => {
+    const refs = [1, 2, 3, 4, 5].map((n) => ({ key: uniqueKey(`shared${n}`) }));
+    for (const ref of refs) await backend().put(ref, "shared");
+    const store = backend({ token: undefined, userPass: { username: "app", password: PASSWORD } });
+    const requests = watchRequests();
+    await store.get(refs[0] as { key: string });
+    emulator.revokeToken(requests().at(-1)?.headers["x-vault-token"] as string);
+
+    const secrets = await Promise.all(refs.map((ref) => store.get(ref)));
+
+    expect(secrets.map((secret) => secret?.value.reveal())).toEqual(refs.map(() => "shared"));
+    expect(logins(requests())).toHaveLength(2);
   });
 
   it("a renewable token is renewed before it expires, so reads go on past its first lease", async () => {
