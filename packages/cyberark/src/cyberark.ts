@@ -15,6 +15,8 @@ import {
   type SecretRef,
   SecretValue,
   StrongboxError,
+  type Tags,
+  tagsSchema,
   validateRef,
   z,
 } from "@strongbox/core";
@@ -46,6 +48,8 @@ export interface CyberArkOptions {
   prefix?: string;
   /** `scoped`: names made by Strongbox; `raw`: the key is the variable id (after branch and prefix). @default "scoped" */
   naming?: "scoped" | "raw";
+  /** Tags merged into the tags of every secret written; tags given to `put` win. @default {} */
+  tags?: Tags;
   /**
    * Create and delete variables and write their annotations by loading policies (needs `create` and
    * `update` on the branch). `false`: only read and write values of variables that already exist. @default true
@@ -69,6 +73,7 @@ const schema = z
     policyBranch: z.string().min(1).optional(),
     prefix: z.string().min(1).optional(),
     naming: z.enum(["scoped", "raw"]).optional(),
+    tags: tagsSchema.optional(),
     manageVariables: z.boolean().optional(),
     retries: z.number().int().min(0).max(10).optional(),
     retryDelay: duration.optional(),
@@ -112,6 +117,7 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
   const branch = parsed.policyBranch ?? "root";
   const head = branch === "root" ? "" : `${branch}/`;
   const manage = parsed.manageVariables ?? true;
+  const defaultTags = parsed.tags ?? {};
   const client = conjurClient({
     address: parsed.address,
     account: parsed.account,
@@ -194,7 +200,18 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
       const secret = SecretValue.from(value);
       if (blank(secret)) throw fail("BACKEND", "Conjur refuses an empty or whitespace-only value", ctx);
       const id = idOf(ref);
-      const wanted = wantedAnnotations(codec.mode === "scoped" ? ref : undefined, putOptions, ctx);
+      const tags =
+        putOptions.tags === undefined && Object.keys(defaultTags).length === 0
+          ? undefined
+          : { ...defaultTags, ...putOptions.tags };
+      const wanted = wantedAnnotations(
+        codec.mode === "scoped" ? ref : undefined,
+        {
+          ...(putOptions.description === undefined ? {} : { description: putOptions.description }),
+          ...(tags === undefined ? {} : { tags }),
+        },
+        ctx,
+      );
       const resource = await client.resource(ctx, id);
       if (resource === undefined) {
         if (!manage) {

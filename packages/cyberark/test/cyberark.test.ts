@@ -1,4 +1,4 @@
-import { isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
+import { createSecretManager, isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import { type ConjurEmulator, startConjurEmulator } from "@strongbox/testing/emulators/cyberark";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -283,6 +283,35 @@ describe("cyberark adapter", () => {
     expect(secret?.value.reveal()).toBe("s3cret");
     expect(secret?.version).toBe("7");
     expect(secret?.tags).toEqual({ "owner-team": "dba" });
+  });
+
+  it("createSecretManager loads this adapter from a kebab-case cyberark block with default tags", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "cyberark",
+        cyberark: {
+          address: conjur.url,
+          account: "acme",
+          username: "admin",
+          password: "Admin-Password1",
+          "policy-branch": "apps/strongbox",
+          prefix: "manager",
+          "retry-delay": "1ms",
+          tags: { Application: "Billing" },
+        },
+      },
+    });
+
+    await manager.put({ namespace: "company.team", key: "DB_PASSWORD" }, "from-manager", {
+      tags: { team: "ops" },
+    });
+    const secret = await manager.get({ namespace: "company.team", key: "DB_PASSWORD" });
+    await manager.close();
+
+    expect(manager.type).toBe("cyberark");
+    expect(secret?.value.reveal()).toBe("from-manager");
+    expect(secret?.tags).toEqual({ Application: "Billing", team: "ops" });
+    expect([...conjur.variables.keys()].some((id) => id.startsWith("apps/strongbox/manager/"))).toBe(true);
   });
 
   it("validates options when the factory runs and makes no call before the first operation", () => {

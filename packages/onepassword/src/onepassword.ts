@@ -14,6 +14,8 @@ import {
   type SecretRef,
   SecretValue,
   StrongboxError,
+  type Tags,
+  tagsSchema,
   validateRef,
   z,
 } from "@strongbox/core";
@@ -39,6 +41,8 @@ export interface OnePasswordOptions {
   prefix?: string;
   /** `scoped`: titles are made by Strongbox; `raw`: the key is the item title as it is. @default "scoped" */
   naming?: "scoped" | "raw";
+  /** Tags merged into the tags of every secret written; tags given to `put` win. @default {} */
+  tags?: Tags;
   /** Retries of a call that failed with 5xx, 429 or a network error, before `UNAVAILABLE`. @default 2 */
   retries?: number;
   /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
@@ -54,6 +58,7 @@ const schema = z
     vaultId: z.string().regex(/^[a-z0-9]{26}$/, "a vault ID: 26 lowercase letters and digits"),
     prefix: z.string().min(1).optional(),
     naming: z.enum(["scoped", "raw"]).optional(),
+    tags: tagsSchema.optional(),
     retries: z.number().int().min(0).max(10).optional(),
     retryDelay: duration.optional(),
     client: z.custom<OPConnect>((value) => typeof value === "object" && value !== null).optional(),
@@ -92,6 +97,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
   const retries = parsed.retries ?? 2;
   const retryDelay = parsed.retryDelay ?? 100;
   const vaultId = parsed.vaultId;
+  const defaultTags = parsed.tags ?? {};
   let client = parsed.client;
   const connect = (): OPConnect =>
     (client ??= OnePasswordConnect({
@@ -172,18 +178,18 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
         });
       }
       const title = codec.encode(ref);
+      const tags =
+        putOptions.tags === undefined && Object.keys(defaultTags).length === 0
+          ? undefined
+          : { ...defaultTags, ...putOptions.tags };
       const text = SecretValue.from(value).reveal();
       // Find-then-write is retried as a whole, so a create whose answer was lost becomes an update.
       const written = await call("put", ref, async () => {
         const existing = await findItem("put", ref, title);
-        const item = buildItem(
-          existing,
-          vaultId,
-          title,
-          codec.mode === "scoped" ? ref : undefined,
-          text,
-          putOptions,
-        );
+        const item = buildItem(existing, vaultId, title, codec.mode === "scoped" ? ref : undefined, text, {
+          ...(putOptions.description === undefined ? {} : { description: putOptions.description }),
+          ...(tags === undefined ? {} : { tags }),
+        });
         return existing === undefined
           ? connect().createItem(vaultId, item)
           : connect().updateItem(vaultId, item);

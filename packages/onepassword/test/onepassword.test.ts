@@ -1,5 +1,5 @@
 import { OnePasswordConnect, type OPConnect } from "@1password/connect";
-import { isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
+import { createSecretManager, isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import { type OnePasswordEmulator, startOnePasswordEmulator } from "@strongbox/testing/emulators/onepassword";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -175,6 +175,33 @@ describe("1password adapter", () => {
     expect(secret?.value.reveal()).toBe("sk_test_1");
     expect(secret?.version).toBe("3");
     expect(secret?.tags).toEqual({ payments: "" });
+  });
+
+  it("createSecretManager loads this adapter from a kebab-case 1password block with default tags", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "1password",
+        "1password": {
+          address: emulator.url,
+          token: emulator.token,
+          "vault-id": vaultId,
+          prefix: "manager",
+          "retry-delay": "1ms",
+          tags: { Application: "Billing" },
+        },
+      },
+    });
+
+    await manager.put({ namespace: "company.team", key: "DB_PASSWORD" }, "from-manager", {
+      tags: { team: "ops" },
+    });
+    const secret = await manager.get({ namespace: "company.team", key: "DB_PASSWORD" });
+    await manager.close();
+
+    expect(manager.type).toBe("1password");
+    expect(secret?.value.reveal()).toBe("from-manager");
+    expect(secret?.tags).toEqual({ Application: "Billing", team: "ops" });
+    expect(emulator.items(vaultId).some((item) => item.title.startsWith("manager/"))).toBe(true);
   });
 
   it("validates options when the factory runs and makes no call before the first operation", () => {
