@@ -115,3 +115,20 @@ export function toError(error: unknown, context: CallContext, hint?: string): St
   const message = describeCause(error) + (hint === undefined ? "" : ` (${hint})`);
   return new StrongboxError(mapped, message, { backend: TYPE, ...context, cause: error });
 }
+
+/** Runs a call; NOT_FOUND resolves `undefined`, every other failure becomes a StrongboxError. */
+export async function orMissing<T>(run: () => Promise<T>, where: CallContext): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if (codeOf(error) === Code.NOT_FOUND) return undefined;
+    throw toError(error, where);
+  }
+}
+
+/** A `catch` handler that turns any failure into a StrongboxError. */
+export const fail =
+  (where: CallContext) =>
+  (error: unknown): never => {
+    throw toError(error, where);
+  };

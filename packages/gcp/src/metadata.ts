@@ -1,5 +1,12 @@
 import type { protos } from "@google-cloud/secret-manager";
-import { cleanRef, type NameCodec, type SecretRef, SecretValue, type Tags } from "@strongbox/core";
+import {
+  cleanRef,
+  type NameCodec,
+  type SecretEntry,
+  type SecretRef,
+  SecretValue,
+  type Tags,
+} from "@strongbox/core";
 
 /** A Secret as the SDK returns it. */
 export type GcpSecret = protos.google.cloud.secretmanager.v1.ISecret;
@@ -151,4 +158,29 @@ export function toValue(data: Uint8Array | string): SecretValue {
   } catch {
     return SecretValue.from(new Uint8Array(data));
   }
+}
+
+/** A listed secret as an entry (no value), or `undefined` when it is not one of this codec's. */
+export function entryOf(secret: GcpSecret, codec: NameCodec): SecretEntry | undefined {
+  const ref = refOf(secret, codec);
+  if (ref === undefined) return undefined;
+  const createdAt = toDate(secret.createTime);
+  return { ref, ...readMetadata(secret), ...(createdAt && { createdAt }) };
+}
+
+/** The version at the end of `.../versions/N`. */
+export function versionOf(name: string | null | undefined): string | undefined {
+  return /\/versions\/([^/]+)$/.exec(name ?? "")?.[1];
+}
+
+/** Payload bytes (the REST transport gives base64 text). */
+export function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === "string" ? Buffer.from(data, "base64") : data;
+}
+
+/** True when two string maps hold the same entries. */
+export function sameMap(a: Record<string, string>, b: Record<string, string> | null | undefined): boolean {
+  const other = b ?? {};
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(other).length && keys.every((key) => other[key] === a[key]);
 }
