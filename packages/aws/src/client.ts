@@ -65,7 +65,7 @@ export function codeOf(error: unknown): StrongboxErrorCode {
   if (name === "DecryptionFailure") return "DECRYPT_FAILED";
   if (
     status === 429 ||
-    status >= 500 ||
+    (status >= 500 && status !== 501) || // 501: the endpoint lacks the operation, retrying will not help
     /Throttl|TooManyRequests|ServiceUnavailable|TimeoutError|RequestTimeout/.test(name) ||
     NETWORK.has(e.code ?? "") ||
     (e.$metadata === undefined && /socket hang up|ECONNRESET/.test(e.message ?? ""))

@@ -102,6 +102,7 @@ describe("aws: options", () => {
       ],
       [{ forceDelete: true, recoveryWindowInDays: 7 }, /forceDelete/],
       [{ tags: { "strongbox:key": "x" } }, /reserved prefix/],
+      [{ prefix: "has space" }, /prefix "has space" has characters outside/],
     ];
     for (const [options, message] of attempts) {
       expect(() => awsSecretsManager(options)).toThrow(message);
@@ -359,6 +360,18 @@ describe("aws: getMany", () => {
     const third = found?.get(JSON.stringify([null, "many", refs[3]?.key]));
     expect(third?.value.reveal()).toBe("value-3");
     expect(third?.tags).toEqual({ i: "3" });
+  });
+
+  it("a secret scheduled for deletion, refused by the batch, is read on its own and found absent", async () => {
+    const backend = connect({ prefix: "batchdel" });
+    const [kept, deleted] = [fresh("kept"), fresh("deleted")];
+    await put(backend, kept, "here");
+    await put(backend, deleted, "gone");
+    await backend.delete?.(deleted);
+
+    const found = await backend.getMany?.([kept, deleted]);
+
+    expect([...(found?.values() ?? [])].map((secret) => secret.ref)).toEqual([kept]);
   });
 
   it("falls back to one read per secret when BatchGetSecretValue is denied", async () => {
