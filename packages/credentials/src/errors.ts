@@ -89,6 +89,11 @@ export async function mintFailure(
     const code = parameters?.error ?? `http_${error.status}`;
     return answerError(code, parameters?.error_description, error.status, context, secrets);
   }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === oauth.HTTP_REQUEST_FORBIDDEN || code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+    const hint = "the endpoint is not https (allowInsecureRequests: true accepts http for local servers)";
+    return credentialError("INVALID_OPTIONS", hint, context);
+  }
   if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
     return credentialError("UNAVAILABLE", "the token endpoint did not answer in time", context);
   }
@@ -106,11 +111,11 @@ export async function mintFailure(
     return answerError(body.error, description, status, context, secrets);
   }
   const message = redact(error instanceof Error ? error.message : String(error), secrets);
-  const code = status !== undefined && (status >= 500 || status === 429) ? "UNAVAILABLE" : "BACKEND";
+  const failure = status !== undefined && (status >= 500 || status === 429) ? "UNAVAILABLE" : "BACKEND";
   const detail = status === undefined ? message : `${message} (HTTP ${status})`;
   // A fresh error: the original may hold the response body (with a token) as its cause.
   return credentialError(
-    code,
+    failure,
     `unexpected answer from the token endpoint: ${detail}`,
     context,
     new Error(detail),
