@@ -142,6 +142,16 @@ describe("cyberark adapter", () => {
     expect(count(AUTHENTICATE, before)).toBe(0);
   });
 
+  it("concurrent first calls share one authentication", async () => {
+    await backend().put?.({ key: "shared" }, "x");
+    const store = backend();
+    const before = conjur.requests.length;
+
+    await Promise.all(Array.from({ length: 10 }, () => store.get({ key: "shared" })));
+
+    expect(count(AUTHENTICATE, before)).toBe(1);
+  });
+
   it("a 401 after renewal fails with ACCESS_DENIED", async () => {
     conjur.tokenTtlMs = 0; // every token the emulator issues is already expired
 
