@@ -215,3 +215,10 @@ function parseRef(text: string | undefined): SecretRef | undefined {
     return undefined; // not ours: fall back to the name
   }
 }
+
+/** `{ [key]: date }` for an RFC 3339 timestamp, `{}` for none. */
+export function dateOf<K extends "createdAt" | "updatedAt">(key: K, text: unknown): Partial<Record<K, Date>> {
+  if (typeof text !== "string" || text === "") return {};
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? {} : ({ [key]: date } as Partial<Record<K, Date>>);
+}

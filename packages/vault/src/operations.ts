@@ -13,9 +13,11 @@ import {
   validateRef,
 } from "@strongbox/core";
 import type { VaultSession } from "./auth.ts";
-import { isRecord, type VaultHttp, VaultRequestError } from "./client.ts";
+import { isRecord, type VaultHttp } from "./client.ts";
+import { isCasMismatch, runner } from "./errors.ts";
 import {
   checkTags,
+  dateOf,
   decodeValue,
   encodeValue,
   kv1Data,
@@ -23,12 +25,11 @@ import {
   nextCustomMetadata,
   readCustomMetadata,
   readKv1Meta,
-  refOf,
   type StoredMeta,
 } from "./kv.ts";
+import { listEntries } from "./list.ts";
 
 const TYPE = "vault";
-const LIST_BATCH = 8;
 
 /** What {@link vaultOperations} needs. */
 export interface OperationsSettings {
@@ -56,22 +57,7 @@ export function vaultOperations(settings: OperationsSettings): Operations {
   const fail = (code: StrongboxError["code"], message: string, operation: string, ref?: SecretRef) =>
     new StrongboxError(code, message, { backend: TYPE, operation, ...(ref && { ref: cleanRef(ref) }) });
 
-  /** Runs Vault calls with a ready token; one 403 gets a fresh login and a second try. */
-  async function run<T>(operation: string, ref: SecretRef | undefined, work: () => Promise<T>): Promise<T> {
-    try {
-      await session.ready();
-      const token = session.current();
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof VaultRequestError && error.status === 403 && (await session.recover(token)))
-          return await work();
-        throw error;
-      }
-    } catch (error) {
-      throw toStrongbox(error, operation, ref);
-    }
-  }
+  const run = runner(session);
 
   function nameOf(ref: SecretRef): string {
     validateRef(ref);
@@ -214,96 +200,14 @@ export function vaultOperations(settings: OperationsSettings): Operations {
     });
   }
 
-  async function* names(folder: string): AsyncIterable<string> {
-    const reply = await run("list", undefined, () => http.call("GET", `${paths.list(folder)}?list=true`));
-    const keys =
-      isRecord(reply.body?.data) && Array.isArray(reply.body.data.keys) ? reply.body.data.keys : [];
-    for (const key of keys) {
-      if (typeof key !== "string") continue;
-      if (key.endsWith("/")) yield* names(folder + key);
-      else yield folder + key;
-    }
-  }
-
-  async function entryOf(name: string): Promise<SecretEntry | undefined> {
-    const reply = await run("list", undefined, () =>
-      http.call("GET", version === 2 ? paths.metadata(name) : paths.data(name)),
-    );
-    const data = isRecord(reply.body?.data) ? reply.body.data : undefined;
-    if (reply.status === 404 || data === undefined) return undefined; // deleted meanwhile
-    const meta = version === 2 ? readCustomMetadata(data.custom_metadata) : readKv1Meta(data);
-    const ref = refOf(codec, name, meta.ref);
-    if (ref === undefined) return undefined; // not one of this codec's names
-    if (version === 1)
-      return {
-        ref,
-        tags: meta.tags,
-        ...(meta.description !== undefined && { description: meta.description }),
-      };
-    const current = String(data.current_version ?? "");
-    const state = isRecord(data.versions) ? data.versions[current] : undefined;
-    if (!isRecord(state) || state.destroyed === true || (state.deletion_time ?? "") !== "") return undefined;
-    return {
-      ref,
-      tags: meta.tags,
-      ...(meta.description !== undefined && { description: meta.description }),
-      version: current,
-      ...dateOf("createdAt", data.created_time),
-      ...dateOf("updatedAt", data.updated_time),
-    };
-  }
-
-  async function* list(query?: ListQuery): AsyncIterable<SecretEntry> {
-    const start = codec.listPrefix(query);
-    const folder = start.slice(0, start.lastIndexOf("/") + 1);
-    let batch: string[] = [];
-    const flush = async function* (): AsyncIterable<SecretEntry> {
-      const entries = await Promise.all(batch.map(entryOf));
-      batch = [];
-      for (const entry of entries) if (entry !== undefined) yield entry;
-    };
-    for await (const name of names(folder)) {
-      if (!name.startsWith(start)) continue;
-      batch.push(name);
-      if (batch.length >= LIST_BATCH) yield* flush();
-    }
-    yield* flush();
-  }
+  const list = (query?: ListQuery): AsyncIterable<SecretEntry> =>
+    listEntries({ http, codec, version, paths, run }, query);
 
   return { get, put, delete: remove, list };
-}
-
-function toStrongbox(error: unknown, operation: string, ref: SecretRef | undefined): StrongboxError {
-  if (error instanceof StrongboxError) return error;
-  const context = { backend: TYPE, operation, ...(ref && { ref: cleanRef(ref) }), cause: error };
-  if (!(error instanceof VaultRequestError))
-    return new StrongboxError("BACKEND", "unexpected failure", context);
-  const detail =
-    error.errors.join("; ") || (error.status === undefined ? error.networkCode : `status ${error.status}`);
-  if (error.status === 403 || error.status === 401)
-    return new StrongboxError("ACCESS_DENIED", `Vault refused: ${detail}`, context);
-  if (isCasMismatch(error))
-    return new StrongboxError("CONFLICT", `Vault refused the write: ${detail}`, context);
-  if (error.transient) return new StrongboxError("UNAVAILABLE", `Vault is unavailable: ${detail}`, context);
-  return new StrongboxError("BACKEND", `Vault answered ${error.status ?? "nothing"}: ${detail}`, context);
-}
-
-function isCasMismatch(error: unknown): boolean {
-  return (
-    error instanceof VaultRequestError &&
-    error.status === 400 &&
-    error.errors.some((message) => message.includes("check-and-set parameter did not match"))
-  );
 }
 
 function sameMap(a: Record<string, string>, b: unknown): boolean {
   if (!isRecord(b)) return Object.keys(a).length === 0;
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key]);
-}
-
-function dateOf<K extends "createdAt" | "updatedAt">(key: K, text: unknown): Partial<Record<K, Date>> {
-  if (typeof text !== "string" || text === "") return {};
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? {} : ({ [key]: date } as Partial<Record<K, Date>>);
 }

@@ -17,6 +17,7 @@ import { type Operations, vaultOperations } from "./operations.ts";
 import { type VaultOptions, vaultOptionsSchema } from "./options.ts";
 
 const TYPE = "vault";
+const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /** A Vault backend: every optional method of the contract is there. */
 export interface VaultBackend extends SecretBackend {
@@ -25,7 +26,6 @@ export interface VaultBackend extends SecretBackend {
   list: NonNullable<SecretBackend["list"]>;
   close: NonNullable<SecretBackend["close"]>;
 }
-const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /**
  * A HashiCorp Vault KV backend (`type: vault`): KV v2 (default) or v1, at a mount
@@ -36,7 +36,7 @@ const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
  *
  * @example
  * const backend = vault({ address: "https://vault.internal:8200", appRole: { roleId, secretId } });
- * await backend.put?.({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2", { tags: { team: "ops" } });
+ * await backend.put({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2", { tags: { team: "ops" } });
  */
 export function vault(options: VaultOptions = {}): VaultBackend {
   const parsed = parseOptions(vaultOptionsSchema, options, TYPE, TYPE);
