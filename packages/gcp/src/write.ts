@@ -40,6 +40,12 @@ export async function writeSecret(
       ...where,
     });
   const data = SecretValue.from(value).bytes();
+  // Google answers an empty payload with INVALID_ARGUMENT "Field [payload] is required": say so before any call.
+  if (data.byteLength === 0)
+    throw new StrongboxError("UNSUPPORTED", "Secret Manager does not keep an empty value", {
+      backend: TYPE,
+      ...where,
+    });
   if (data.byteLength > MAX_VALUE_BYTES)
     throw new StrongboxError("BACKEND", "a value holds at most 64 KiB in Secret Manager", {
       backend: TYPE,

@@ -27,17 +27,24 @@ afterAll(async () => {
   await emulator.close();
 });
 
-testBackend("gcp (emulator)", () =>
-  googleSecretManager({ project: "strongbox-conformance", client, retryDelay: 1 }),
+testBackend(
+  "gcp (emulator)",
+  () => googleSecretManager({ project: "strongbox-conformance", client, retryDelay: 1 }),
+  { rejectsEmptyValue: true },
 );
 
-testBackend("gcp (emulator, prefix, value-only reads)", () =>
-  googleSecretManager({ project: "strongbox-conformance", prefix: "app1", readMetadata: false, client }),
+testBackend(
+  "gcp (emulator, prefix, value-only reads)",
+  () =>
+    googleSecretManager({ project: "strongbox-conformance", prefix: "app1", readMetadata: false, client }),
+  { rejectsEmptyValue: true },
 );
 
 const liveProject = process.env.STRONGBOX_IT_GCP_PROJECT;
 describe.runIf(liveProject)("gcp (live)", () => {
-  testBackend("gcp (live)", () => googleSecretManager({ project: liveProject, prefix: "strongbox-it" }));
+  testBackend("gcp (live)", () => googleSecretManager({ project: liveProject, prefix: "strongbox-it" }), {
+    rejectsEmptyValue: true,
+  });
 });
 describe.skipIf(liveProject)("gcp (live)", () => {
   it.skip("skipped: set STRONGBOX_IT_GCP_PROJECT (with application default credentials) to run the conformance suite against Google Secret Manager", () => {});

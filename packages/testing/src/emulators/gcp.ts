@@ -13,7 +13,10 @@ export interface GcpFaults {
   latencyMs: number;
   /** The next `count` calls fail with this gRPC status (e.g. `"UNAVAILABLE"`, `"RESOURCE_EXHAUSTED"`). */
   failNext(count: number, code: GrpcStatusName | grpc.status, message?: string): void;
-  /** The next `count` calls get their connection destroyed without an answer (the client sees UNAVAILABLE). */
+  /**
+   * The next `count` calls get their connection destroyed without an answer (the client sees
+   * UNAVAILABLE). Every open connection is cut, so other calls in flight at that moment fail too.
+   */
   dropNext(count: number): void;
   /** Clears every fault. */
   reset(): void;
@@ -227,19 +230,13 @@ export async function startGoogleSecretManagerEmulator(
   const parseParent = (parent: unknown): string => {
     const match = /^projects\/([^/]+)$/.exec(String(parent ?? ""));
     if (!match)
-      throw new RpcError(
-        S.INVALID_ARGUMENT,
-        `Invalid resource field value in the request: parent [${String(parent)}].`,
-      );
+      throw new RpcError(S.INVALID_ARGUMENT, `Resource ID [${String(parent)}] is not in a valid format.`);
     return projectNumber(match[1] as string);
   };
   const parseSecretName = (name: unknown): { project: string; id: string; full: string } => {
     const match = /^projects\/([^/]+)\/secrets\/([^/]+)$/.exec(String(name ?? ""));
     if (!match)
-      throw new RpcError(
-        S.INVALID_ARGUMENT,
-        `Invalid resource field value in the request: name [${String(name)}].`,
-      );
+      throw new RpcError(S.INVALID_ARGUMENT, `Resource ID [${String(name)}] is not in a valid format.`);
     const project = projectNumber(match[1] as string);
     const id = match[2] as string;
     return { project, id, full: `projects/${project}/secrets/${id}` };
@@ -254,10 +251,7 @@ export async function startGoogleSecretManagerEmulator(
   const findVersion = (name: unknown): { secret: StoredSecret; version: StoredVersion } => {
     const match = /^(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/]+)$/.exec(String(name ?? ""));
     if (!match)
-      throw new RpcError(
-        S.INVALID_ARGUMENT,
-        `Invalid resource field value in the request: name [${String(name)}].`,
-      );
+      throw new RpcError(S.INVALID_ARGUMENT, `Resource ID [${String(name)}] is not in a valid format.`);
     const secret = findSecret(match[1], "not found or has no versions.");
     const wanted = match[2] as string;
     const aliases = (secret.fields.versionAliases ?? {}) as Record<string, string>;
@@ -444,6 +438,8 @@ export async function startGoogleSecretManagerEmulator(
       const secret = findSecret(request.parent);
       const payload = (request.payload ?? {}) as Msg;
       const data = Buffer.from((payload.data as Uint8Array | undefined) ?? []);
+      // Google treats an empty payload as a missing one.
+      if (data.byteLength === 0) throw new RpcError(S.INVALID_ARGUMENT, "Field [payload] is required.");
       if (data.byteLength > MAX_PAYLOAD)
         throw new RpcError(S.INVALID_ARGUMENT, "Secret Payload cannot be larger than 64KiB.");
       const checksum = crc32c(data);

@@ -171,7 +171,7 @@ describe("versions", () => {
     expect(Buffer.from(older.payload?.data as Uint8Array).toString()).toBe("one");
   });
 
-  it("answers NOT_FOUND with Google's messages for a missing secret, an empty one and a missing version", async () => {
+  it("answers Google's NOT_FOUND messages for a missing secret, an empty one and a missing version, and INVALID_ARGUMENT for a malformed name", async () => {
     const id = project();
     const number = emulator.projectNumber(id);
     const empty = (await create(id, "empty")).name as string;
@@ -182,12 +182,15 @@ describe("versions", () => {
     const noVersions = await failure(client.accessSecretVersion({ name: `${empty}/versions/latest` }));
     await add(empty, "x");
     const noSuchVersion = await failure(client.accessSecretVersion({ name: `${empty}/versions/7` }));
+    const malformed = await failure(client.accessSecretVersion({ name: empty }));
 
     expect(missing.code).toBe(grpc.status.NOT_FOUND);
     expect(missing.details).toBe(`Secret [projects/${number}/secrets/nope] not found or has no versions.`);
     expect(noVersions.details).toBe(`Secret [${empty}] not found or has no versions.`);
     expect(noSuchVersion.code).toBe(grpc.status.NOT_FOUND);
     expect(noSuchVersion.details).toBe(`Secret Version [${empty}/versions/7] not found.`);
+    expect(malformed.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(malformed.details).toBe(`Resource ID [${empty}] is not in a valid format.`);
   });
 
   it("a disabled or destroyed version answers FAILED_PRECONDITION; enable brings a disabled one back", async () => {
@@ -233,7 +236,7 @@ describe("versions", () => {
     expect(enabled.map((version) => version.name?.split("/").pop())).toEqual(["3", "1"]);
   });
 
-  it("checks the payload: a wrong data_crc32c or more than 64 KiB is INVALID_ARGUMENT", async () => {
+  it("checks the payload: empty, a wrong data_crc32c or more than 64 KiB is INVALID_ARGUMENT", async () => {
     const id = project();
     const secret = (await create(id, "payload")).name as string;
     const data = Buffer.from("checked");
@@ -244,6 +247,9 @@ describe("versions", () => {
     });
     const wrong = await failure(
       client.addSecretVersion({ parent: secret, payload: { data, dataCrc32c: 1234 } }),
+    );
+    const empty = await failure(
+      client.addSecretVersion({ parent: secret, payload: { data: Buffer.alloc(0) } }),
     );
     const large = await failure(
       client.addSecretVersion({ parent: secret, payload: { data: Buffer.alloc(65_537) } }),
@@ -256,6 +262,8 @@ describe("versions", () => {
     expect(good.clientSpecifiedPayloadChecksum).toBe(true);
     expect(wrong.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(large.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(empty.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(empty.details).toBe("Field [payload] is required.");
     expect(exact.name).toBe(`${secret}/versions/2`);
   });
 });
