@@ -5,7 +5,13 @@ import {
   type TokenCredential,
 } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { type SecretBackend, type SecretEntry, type SecretRef, StrongboxError } from "@strongbox/core";
+import {
+  createSecretManager,
+  type SecretBackend,
+  type SecretEntry,
+  type SecretRef,
+  StrongboxError,
+} from "@strongbox/core";
 import { renderings, testBackend } from "@strongbox/testing";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@strongbox/testing/emulators/azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +76,9 @@ afterAll(async () => {
 // The real SDK over a real socket, authenticated by a real ManagedIdentityCredential against the emulator's token endpoint.
 testBackend("azure (emulator)", () => azureKeyVault(local({ credential: new ManagedIdentityCredential() })));
 
+// Again under a prefix: every name starts with it, and list sees only its own.
+testBackend("azure (emulator, prefixed)", () => azureKeyVault(local({ prefix: "conformance" })));
+
 describe("azure: credentials", () => {
   it("authenticates with a managed identity through the challenge flow", async () => {
     const backend = azureKeyVault(local({ credential: new ManagedIdentityCredential() }));
@@ -93,7 +102,40 @@ describe("azure: credentials", () => {
   });
 });
 
+describe("azure: through the manager", () => {
+  it("createSecretManager loads the adapter from a kebab-case block and DefaultAzureCredential finds the managed identity", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "azure-key-vault",
+        "azure-key-vault": {
+          "key-vault-uri": vault.url,
+          ca: vault.ca,
+          "disable-challenge-resource-verification": true,
+          prefix: "managed",
+          "poll-interval": "5ms",
+          tags: { application: "billing" },
+        },
+      },
+    });
+    await manager.put({ namespace: "team.etl", key: "DB_PASSWORD" }, "from-manager");
+    expect(await manager.getValue({ namespace: "team.etl", key: "DB_PASSWORD" })).toBe("from-manager");
+    expect(vault.secretNames().some((name) => name.startsWith("managed"))).toBe(true);
+    const bearer = vault.requests.at(-1)?.headers.authorization;
+    expect(vault.issuedTokens.map((token) => `Bearer ${token}`)).toContain(bearer);
+  });
+});
+
 describe("azure: names", () => {
+  it("a prefix keeps applications apart in one vault", async () => {
+    const first = azureKeyVault(local({ prefix: "appone" }));
+    const second = azureKeyVault(local({ prefix: "apptwo" }));
+    await first.put?.({ key: "SHARED_NAME" }, "one");
+    await second.put?.({ key: "SHARED_NAME" }, "two");
+    expect((await first.get({ key: "SHARED_NAME" }))?.value.reveal()).toBe("one");
+    expect((await second.get({ key: "SHARED_NAME" }))?.value.reveal()).toBe("two");
+    expect((await collect(first)).map((entry) => entry.ref)).toEqual([{ key: "SHARED_NAME" }]);
+  });
+
   it("keeps two keys that differ only by case as two secrets, listed with their exact refs", async () => {
     const backend = azureKeyVault(local({ prefix: "case" }));
     const refs = [{ key: "ApiKey" }, { key: "apikey" }, { key: "APIKEY" }];
@@ -278,6 +320,17 @@ describe("azure: errors", () => {
       for (const text of renderings(error)) expect(text).not.toContain("stub-token-123456");
     } finally {
       vault.permissions.add("get");
+    }
+  });
+
+  it("a list without the list permission fails with ACCESS_DENIED", async () => {
+    const backend = azureKeyVault(local());
+    vault.permissions.delete("list");
+    try {
+      const error = await rejection(collect(backend));
+      expect(error).toMatchObject({ code: "ACCESS_DENIED", operation: "list" });
+    } finally {
+      vault.permissions.add("list");
     }
   });
 
