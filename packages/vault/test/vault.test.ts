@@ -443,9 +443,33 @@ describe("vault: namespaces", () => {
     expect(fromRoot).toBeUndefined();
     expect(requests()[0]?.headers["x-vault-namespace"]).toBe("team-a");
   });
+
+  it("logs in inside the namespace, and the token works there", async () => {
+    const ref = { key: uniqueKey("nslogin") };
+    await backend({ namespace: "team-a" }).put(ref, "team-secret");
+    const requests = watchRequests();
+
+    const secret = await backend({
+      namespace: "team-a",
+      token: undefined,
+      userPass: { username: "app", password: PASSWORD },
+    }).get(ref);
+
+    expect(secret?.value.reveal()).toBe("team-secret");
+    expect(logins(requests())[0]?.headers["x-vault-namespace"]).toBe("team-a");
+  });
 });
 
 describe("vault: failures", () => {
+  it("a request past the timeout fails with UNAVAILABLE", async () => {
+    const store = backend({ renewToken: false, maxRetries: 0, timeout: 20 });
+    emulator.faults.latencyMs = 500;
+
+    const error = await store.get({ key: "slow" }).catch((caught: unknown) => caught);
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+  });
+
   it("retries 5xx and answers once Vault recovers within the retries", async () => {
     const ref = { key: uniqueKey("flaky") };
     await backend().put(ref, "eventually");
