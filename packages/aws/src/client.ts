@@ -17,7 +17,12 @@ export function buildClient(options: ResolvedOptions): SecretsManagerClient {
     retryStrategy: new ConfiguredRetryStrategy(options.maxAttempts, (attempt) =>
       Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1))),
     ),
-    requestHandler: { requestTimeout: options.requestTimeout, connectionTimeout: options.requestTimeout },
+    // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+    requestHandler: {
+      requestTimeout: options.requestTimeout,
+      connectionTimeout: options.requestTimeout,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

@@ -253,6 +253,20 @@ describe("aws: names, tags and descriptions", () => {
   });
 });
 
+describe("aws: list paging", () => {
+  it("follows NextToken past the first page of 100", async () => {
+    const backend = connect({ prefix: "paging" });
+    const namespace = `p${randomUUID().slice(0, 6)}`;
+    const refs = Array.from({ length: 102 }, (_, index) => ({ namespace, key: `k${index}` }));
+    await Promise.all(refs.map((ref) => put(backend, ref, "v")));
+
+    const listed = await listAll(backend, { namespace });
+
+    expect(listed.map((entry) => entry.ref.key).sort()).toEqual(refs.map((ref) => ref.key).sort());
+    expect(aws.operations().filter((op) => op === "ListSecrets").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe("aws: raw naming", () => {
   it("reads and lists secrets named by someone else, the key being the name after the prefix", async () => {
     const backend = connect({ prefix: "legacy", naming: "raw" });
@@ -429,6 +443,16 @@ describe("aws: failures", () => {
     await expect(backend.get(fresh("dropped"))).rejects.toSatisfy((error) =>
       isStrongboxError(error, "UNAVAILABLE"),
     );
+  });
+
+  it("gives UNAVAILABLE when a request outlives requestTimeout", async () => {
+    const backend = connect({ maxAttempts: 1, requestTimeout: 50 });
+    aws.faults.latencyMs = 2000;
+
+    const error = await backend.get(fresh("slow")).catch((caught: unknown) => caught);
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect((error as Error).cause).toMatchObject({ name: "TimeoutError" });
   });
 
   it("maps AccessDeniedException and an unknown access key to ACCESS_DENIED, with the operation and ref", async () => {
