@@ -27,7 +27,7 @@ export interface CallContext {
 }
 
 /** The longest Conjur lets a token live; used when the token does not say. */
-export const TOKEN_LIFETIME_MS = 8 * 60_000;
+export const TOKEN_LIFETIME_MS: number = 8 * 60_000;
 
 /** The typed fetch client of the Conjur API (v5) that the adapter uses. */
 export interface ConjurClient {

@@ -73,6 +73,8 @@ const isBlank = (value: Buffer): boolean => /^[\s\u00a0]*$/u.test(value.toString
  * authenticate (API key -> token, `Accept-Encoding: base64`), token expiry -> 401, secrets with
  * versions (last 20 kept), batch retrieval, resources list with search and paging, and policy
  * loads (POST add, PATCH update, PUT replace) of `!variable` and `!delete` records.
+ * Privileges are per role and apply to every variable and policy branch. `search` matches a
+ * case-insensitive substring of ids and annotation values (Conjur runs a full-text search).
  *
  * @example
  * const conjur = await startConjurEmulator({ users: [{ login: "admin", apiKey: "k" }] });
@@ -382,7 +384,7 @@ export async function startConjurEmulator(options: ConjurEmulatorOptions = {}): 
 }
 
 /** One record of a policy document, as far as the emulator understands policies. */
-interface PolicyRecord {
+export interface PolicyRecord {
   tag: "variable" | "delete";
   id: string;
   annotations: Record<string, string>;
