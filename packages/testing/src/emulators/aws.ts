@@ -11,6 +11,8 @@ export interface AwsSecretsManagerEmulatorOptions {
   accessKeyId?: string;
   /** Port to listen on. @default 0 (a random free port) */
   port?: number;
+  /** The emulator's clock in ms (a test seam): secrets whose recovery window has passed are purged. @default Date.now */
+  now?: () => number;
 }
 
 /** A running AWS Secrets Manager emulator. */
@@ -111,7 +113,8 @@ export async function startAwsSecretsManagerEmulator(
   const account = options.accountId ?? "123456789012";
   const secrets = new Map<string, Stored>();
   const denied = new Set<string>();
-  const now = (): number => Date.now() / 1000;
+  const clock = options.now ?? Date.now;
+  const now = (): number => clock() / 1000;
 
   const find = (id: unknown): Stored => {
     if (typeof id !== "string" || id.length === 0 || id.length > 2048)
@@ -456,6 +459,9 @@ export async function startAwsSecretsManagerEmulator(
           `User is not authorized to perform: secretsmanager:${operation} because no identity-based policy allows it`,
         ),
       );
+    // A secret whose recovery window has ended is gone for good.
+    for (const [name, stored] of secrets)
+      if (stored.deletion !== undefined && stored.deletion <= now()) secrets.delete(name);
     let input: Record<string, unknown>;
     try {
       input = request.json<Record<string, unknown>>() ?? {};

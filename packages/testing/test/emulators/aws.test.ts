@@ -375,6 +375,34 @@ describe("AWS Secrets Manager emulator: deletion", () => {
   });
 });
 
+describe("AWS Secrets Manager emulator: recovery window", () => {
+  it("purges a secret once its recovery window has passed", async () => {
+    let clock = Date.UTC(2026, 0, 1);
+    const timed = await startAwsSecretsManagerEmulator({ now: () => clock });
+    const timedClient = new SecretsManagerClient({
+      endpoint: timed.url,
+      region: timed.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 1,
+    });
+    await timedClient.send(new CreateSecretCommand({ Name: "purged", SecretString: "v" }));
+
+    const deleted = await timedClient.send(
+      new DeleteSecretCommand({ SecretId: "purged", RecoveryWindowInDays: 7 }),
+    );
+    clock += 6 * 86_400_000;
+    const during = await timedClient.send(new DescribeSecretCommand({ SecretId: "purged" }));
+    clock += 2 * 86_400_000;
+    const after = await errorOf(timedClient.send(new DescribeSecretCommand({ SecretId: "purged" })));
+    timedClient.destroy();
+    await timed.close();
+
+    expect(deleted.DeletionDate?.getTime()).toBe(Date.UTC(2026, 0, 8));
+    expect(during.DeletedDate).toBeInstanceOf(Date);
+    expect(after).toBeInstanceOf(ResourceNotFoundException);
+  });
+});
+
 describe("AWS Secrets Manager emulator: BatchGetSecretValue", () => {
   it("returns the values found and an error entry per missing id", async () => {
     const a = unique("batch");
