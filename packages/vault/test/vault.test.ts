@@ -22,6 +22,11 @@ beforeAll(async () => {
     policies: {
       kv: { "secret/*": ["create", "read", "update", "delete", "list", "patch"] },
       reader: { "secret/data/*": ["read"], "secret/metadata/*": ["read", "list"] },
+      // The README's least-privilege policy for the prefix "billing".
+      billing: {
+        "secret/data/billing/*": ["create", "read", "update", "delete"],
+        "secret/metadata/billing/*": ["create", "read", "update", "delete", "list"],
+      },
     },
     userpass: {
       users: {
@@ -85,6 +90,9 @@ testBackend("vault kv1 (emulator)", () =>
 );
 testBackend("vault kv2 with AppRole login (emulator)", () =>
   backend({ token: undefined, appRole: { roleId: ROLE_ID, secretId: SECRET_ID } }),
+);
+testBackend("vault kv2 under the README's least-privilege policy (emulator)", () =>
+  backend({ token: emulator.createToken({ policies: ["billing"] }), prefix: "billing" }),
 );
 
 describe("vault: storage layout", () => {
