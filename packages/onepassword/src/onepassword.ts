@@ -138,7 +138,20 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       (sdk) => sdk.listItemsByTitle(vaultId, encodeURIComponent(title)),
       true,
     );
-    const exact = (found ?? []).filter((item) => item.title === title);
+    if (found === undefined) {
+      // A 404 here means the vault is gone, or an item went away between the filter and
+      // its read: only the second is an absent secret.
+      const vault = await call(operation, ref, (sdk) => sdk.getVaultById(vaultId), true);
+      if (vault === undefined) {
+        throw new StrongboxError("BACKEND", `vault ${vaultId} not found, or the token cannot see it`, {
+          backend: "1password",
+          operation,
+          ref,
+        });
+      }
+      return undefined;
+    }
+    const exact = found.filter((item) => item.title === title);
     if (exact.length > 1) {
       throw new StrongboxError("CONFLICT", `${exact.length} items are titled "${title}" in the vault`, {
         backend: "1password",

@@ -98,6 +98,18 @@ describe("1password adapter", () => {
     expect((error as Error).message).toContain("401");
   });
 
+  it("a vault that does not exist fails clearly, never as a missing secret", async () => {
+    const store = backend({ vaultId: "zzzzzzzzzzzzzzzzzzzzzzzzzz" });
+
+    const read = await failure(store.get({ key: "anything" }));
+    const listed = await failure(store.list?.()[Symbol.asyncIterator]().next());
+
+    expect(isStrongboxError(read, "BACKEND")).toBe(true);
+    expect((read as Error).message).toContain("vault zzzzzzzzzzzzzzzzzzzzzzzzzz not found");
+    expect(isStrongboxError(listed, "BACKEND")).toBe(true);
+    expect((listed as Error).message).toContain("404");
+  });
+
   it("a token that may only read gets ACCESS_DENIED on put", async () => {
     const error = await failure(backend({ token: "read-only-token" }).put?.({ key: "ro-put" }, "x"));
 
