@@ -153,6 +153,44 @@ describe("names and tags", () => {
     expect((await listAll(backend)).map((entry) => entry.ref.key)).toContain("legacy_db-url");
   });
 
+  it("concurrent first puts of one ref both land: the loser of CreateSecret adds its version to the winner's secret", async () => {
+    const backend = backendWith();
+    const ref = { key: "raced" };
+    const start = emulator.requests.length;
+
+    const written = await Promise.all([backend.put?.(ref, "a"), backend.put?.(ref, "b")]);
+    const [versions] = await client.listSecretVersions(
+      { parent: `projects/${PROJECT}/secrets/raced` },
+      { autoPaginate: false },
+    );
+
+    expect(written.map((meta) => meta?.version).sort()).toEqual(["1", "2"]);
+    expect(versions).toHaveLength(2);
+    expect(callsSince(start, "CreateSecret").map((entry) => entry.code)).toEqual([
+      grpc.status.OK,
+      grpc.status.ALREADY_EXISTS,
+    ]);
+  });
+
+  it("a payload that fails its CRC32C check is an error, never a wrong value", async () => {
+    const corrupt = {
+      accessSecretVersion: async () => [
+        {
+          name: `projects/${PROJECT}/secrets/x/versions/1`,
+          payload: { data: Buffer.from("tampered"), dataCrc32c: "1" },
+        },
+      ],
+      getSecret: async () => [{ name: `projects/${PROJECT}/secrets/x`, labels: {}, annotations: {} }],
+    } as unknown as SecretManagerServiceClient;
+    const backend = googleSecretManager({ project: PROJECT, client: corrupt });
+
+    const error = await rejection(backend.get({ key: "x" }));
+
+    expect(error.code).toBe("BACKEND");
+    expect(error.message).toContain("CRC32C");
+    expect(error.message).not.toContain("tampered");
+  });
+
   it("check-and-set is refused with UNSUPPORTED before any call", async () => {
     const backend = backendWith();
     const start = emulator.requests.length;

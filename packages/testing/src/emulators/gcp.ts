@@ -313,7 +313,7 @@ export async function startGoogleSecretManagerEmulator(
         );
       size += byteLength(key) + byteLength(value);
     }
-    if (size > MAX_ANNOTATIONS_BYTES)
+    if (size >= MAX_ANNOTATIONS_BYTES)
       throw new RpcError(
         S.INVALID_ARGUMENT,
         "The total size of annotation keys and values must be less than 16KiB.",
