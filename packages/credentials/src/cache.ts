@@ -24,6 +24,16 @@ export function refreshTime(issuedAt: number, expiresAt: number, refreshBeforeEx
   return Math.max(expiresAt - refreshBeforeExpiry, issuedAt + (expiresAt - issuedAt) / 2);
 }
 
+const PRUNE_ABOVE = 256;
+
+/** Drops expired tokens (of scopes nobody asked for again), so that the map stays small. */
+function prune(entries: Map<string, { token: AccessToken }>): void {
+  const now = Date.now();
+  for (const [key, entry] of entries) {
+    if ((entry.token.expiresAt?.getTime() ?? 0) <= now) entries.delete(key);
+  }
+}
+
 /** A token cache kept in this process's memory only. */
 export function tokenCache(): TokenCache {
   const entries = new Map<string, { token: AccessToken; refreshAt: number }>();
@@ -47,6 +57,7 @@ export function tokenCache(): TokenCache {
             if (policy.cache && token.expiresAt !== undefined && startedIn === generation) {
               const refreshAt = refreshTime(issuedAt, token.expiresAt.getTime(), policy.refreshBeforeExpiry);
               entries.set(key, { token, refreshAt });
+              if (entries.size > PRUNE_ABOVE) prune(entries);
             } else {
               entries.delete(key);
             }

@@ -1,12 +1,7 @@
-import { isStrongboxError, SecretValue } from "@strongbox/core";
 import { type CachePolicy, tokenCache } from "./cache.ts";
-import { mintClientCredentials } from "./client-credentials.ts";
 import { type CredentialConfig, normalizeScope, parseCredentials } from "./config.ts";
-import { credentialError, type FailureContext, mintFailure, redact } from "./errors.ts";
-import { mintGitHubApp } from "./github-app.ts";
-import { mintJwtBearer } from "./jwt-bearer.ts";
-import type { Minted, MintRequest } from "./mint.ts";
-import { mintPrivateKeyJwt } from "./private-key-jwt.ts";
+import { credentialError, type FailureContext } from "./errors.ts";
+import { mintToken } from "./minter.ts";
 import type {
   AccessToken,
   CredentialScope,
@@ -29,25 +24,16 @@ export interface Credentials {
   test(name: string, options?: TokenOptions): Promise<CredentialTestResult>;
   /** The names of the configured credentials. */
   names(): string[];
+  /** Drops the cached tokens of one credential (all when omitted), e.g. after an API rejected one. */
+  forget(name?: string): void;
   /** Forgets every cached token; later calls fail. */
   close(): void;
 }
 
+const SEPARATOR = "\0";
+
 function defaultScope(config: CredentialConfig): string | string[] | undefined {
   return config.type === "github_app" ? undefined : config.scope;
-}
-
-function mint(config: CredentialConfig, request: MintRequest): Promise<Minted> {
-  switch (config.type) {
-    case "client_credentials":
-      return mintClientCredentials(config, request);
-    case "jwt_bearer":
-      return mintJwtBearer(config, request);
-    case "private_key_jwt":
-      return mintPrivateKeyJwt(config, request);
-    case "github_app":
-      return mintGitHubApp(config, request);
-  }
 }
 
 /**
@@ -108,45 +94,12 @@ export function createCredentials(
     return { config: found, scope: effective, context: { name, operation, ...effective } };
   };
 
-  const mintNow = async (
+  const mintNow = (
     config: CredentialConfig,
     scope: CredentialScope,
     context: FailureContext,
     requested: string | undefined,
-  ): Promise<AccessToken> => {
-    const secrets: string[] = [];
-    const request: MintRequest = {
-      scope: requested,
-      secrets,
-      context,
-      async render(field, template, renderOptions) {
-        let value: string;
-        try {
-          value = await manager.render(template, scope);
-        } catch (error) {
-          const code = isStrongboxError(error) ? error.code : "BACKEND";
-          const reason = error instanceof Error ? error.message : String(error);
-          throw credentialError(code, `cannot render ${field}: ${redact(reason, secrets)}`, context, error);
-        }
-        if (renderOptions?.sensitive === true) secrets.push(value);
-        return value;
-      },
-    };
-    try {
-      const minted = await mint(config, request);
-      const token: AccessToken = {
-        value: SecretValue.from(minted.accessToken),
-        tokenType: minted.tokenType,
-        ...(minted.expiresAt === undefined ? {} : { expiresAt: minted.expiresAt }),
-        ...(minted.scope === undefined ? {} : { scope: minted.scope }),
-      };
-      return Object.freeze(token);
-    } catch (error) {
-      throw await mintFailure(error, context, secrets);
-    } finally {
-      secrets.length = 0;
-    }
-  };
+  ): Promise<AccessToken> => mintToken(manager, config, { scope, context, requested });
 
   const credentials: Credentials = {
     token(name, tokenOptions = {}) {
@@ -157,8 +110,8 @@ export function createCredentials(
           cache: options.cache !== false && config.cache,
           refreshBeforeExpiry: config.refreshBeforeExpiry,
         };
-        const key = [name, scope.tenant ?? "", scope.namespace ?? "", requested ?? ""].join("\0");
-        return cache.get(`${key}`, () => mintNow(config, scope, context, requested), policy);
+        const key = [name, scope.tenant ?? "", scope.namespace ?? "", requested ?? ""].join(SEPARATOR);
+        return cache.get(key, () => mintNow(config, scope, context, requested), policy);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -178,6 +131,9 @@ export function createCredentials(
     },
     names() {
       return [...configs.keys()];
+    },
+    forget(name) {
+      cache.clear(name === undefined ? undefined : `${name}${SEPARATOR}`);
     },
     close() {
       closed = true;

@@ -96,6 +96,17 @@ describe("token cache", () => {
     expect(server.tokenRequests() - before).toBe(2);
   });
 
+  it("mints again after forget() of that credential, and only of that one", async () => {
+    const credentials = createCredentials(manager, { first: config(), second: config() });
+    const first = await credentials.token("first");
+    const second = await credentials.token("second");
+
+    credentials.forget("first");
+
+    expect((await credentials.token("first")).value.reveal()).not.toBe(first.value.reveal());
+    expect((await credentials.token("second")).value.reveal()).toBe(second.value.reveal());
+  });
+
   it("forgets its tokens on close and refuses later calls", async () => {
     const credentials = createCredentials(manager, { my_oauth: config() });
     await credentials.token("my_oauth");
