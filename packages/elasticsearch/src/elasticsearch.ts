@@ -5,23 +5,21 @@ import {
   createCipher,
   type SecretBackend,
   type SecretEntry,
-  type SecretMetadata,
   type SecretRef,
   SecretValue,
   StrongboxError,
   validateRef,
 } from "@strongbox/core";
+import { buildClient, isTooManyRequests, responseInfo, toStrongboxError } from "./client.ts";
 import {
-  buildClient,
   documentId,
   formatVersion,
-  isTooManyRequests,
-  MAPPING,
-  mappingProblems,
-  responseInfo,
+  isMissing,
+  metadataOf,
+  readDocument,
   type SecretDocument,
-  toStrongboxError,
-} from "./client.ts";
+} from "./documents.ts";
+import { ensureIndex } from "./mapping.ts";
 import { type ElasticsearchOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 
 const TYPE = "elasticsearch";
@@ -74,7 +72,7 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
   ): Promise<T> {
     client ??= buildClient(options);
     const es = client;
-    ready ??= ensureIndex(es, operation).catch((error: unknown) => {
+    ready ??= ensureIndex(es, index, options.createIndex, operation).catch((error: unknown) => {
       ready = undefined;
       throw error;
     });
@@ -93,68 +91,6 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
     }
   }
 
-  async function ensureIndex(es: Client, operation: string): Promise<void> {
-    try {
-      if (!(await es.indices.exists({ index }))) {
-        if (!options.createIndex) {
-          throw new StrongboxError("BACKEND", `index "${index}" does not exist and createIndex is false`, {
-            backend: TYPE,
-            operation,
-          });
-        }
-        try {
-          await es.indices.create({ index, mappings: MAPPING });
-          return;
-        } catch (error) {
-          // Another process created it first: check its mapping like any existing index.
-          if (responseInfo(error)?.type !== "resource_already_exists_exception") throw error;
-        }
-      }
-      const found = await es.indices.getMapping({ index });
-      for (const [name, { mappings }] of Object.entries(found)) {
-        const problems = mappingProblems(mappings);
-        if (problems.length > 0) {
-          throw new StrongboxError(
-            "INVALID_OPTIONS",
-            `index "${name}" exists with a mapping Strongbox cannot use (${problems.join("; ")}); point "index" at another index or delete this one`,
-            { backend: TYPE, operation },
-          );
-        }
-      }
-    } catch (error) {
-      throw toStrongboxError(error, operation, undefined);
-    }
-  }
-
-  /** The document of a ref (without its envelope unless asked); `undefined` when there is none. */
-  async function read(
-    es: Client,
-    id: string,
-    withEnvelope: boolean,
-  ): Promise<estypes.GetGetResult<SecretDocument> | undefined> {
-    try {
-      return await es.get<SecretDocument>({
-        index,
-        id,
-        ...(withEnvelope ? {} : { _source_excludes: ["envelope"] }),
-      });
-    } catch (error) {
-      // Only a 404 that says `found: false` is a missing document; a missing index is an error.
-      if (isMissing(error, (body) => body.found === false)) return undefined;
-      throw error;
-    }
-  }
-
-  function metadataOf(source: Partial<SecretDocument>, version: string | undefined): SecretMetadata {
-    return {
-      tags: { ...source.tags },
-      ...(source.description !== undefined && { description: source.description }),
-      ...(version !== undefined && { version }),
-      ...(source.created_at !== undefined && { createdAt: new Date(source.created_at) }),
-      ...(source.updated_at !== undefined && { updatedAt: new Date(source.updated_at) }),
-    };
-  }
-
   const conflict = (ref: SecretRef, message: string) =>
     new StrongboxError("CONFLICT", message, { backend: TYPE, operation: "put", ref });
 
@@ -164,7 +100,7 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
 
     async get(ref) {
       validateRef(ref);
-      const found = await call("get", ref, (es) => read(es, documentId(prefix, ref), true));
+      const found = await call("get", ref, (es) => readDocument(es, index, documentId(prefix, ref), true));
       if (found?._source === undefined) return undefined;
       const value = cipher.decrypt(found._source.envelope, cleanRef(ref), scope);
       return {
@@ -225,7 +161,7 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
       const onlyIfAbsent = expected === null || expected === "0";
       const value = SecretValue.from(input);
       for (let attempt = 1; ; attempt++) {
-        const current = await call("put", ref, (es) => read(es, id, false));
+        const current = await call("put", ref, (es) => readDocument(es, index, id, false));
         const currentVersion = current && formatVersion(current._seq_no, current._primary_term);
         if (expected !== undefined && (onlyIfAbsent ? current !== undefined : expected !== currentVersion)) {
           throw conflict(ref, `expected version ${expected ?? "none"}, found ${currentVersion ?? "none"}`);
@@ -284,10 +220,4 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
       ready = undefined;
     },
   };
-}
-
-function isMissing(error: unknown, test: (body: Record<string, unknown>) => boolean): boolean {
-  if (responseInfo(error)?.status !== 404) return false;
-  const body = (error as { meta: { body?: unknown } }).meta.body;
-  return typeof body === "object" && body !== null && test(body as Record<string, unknown>);
 }

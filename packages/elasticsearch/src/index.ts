@@ -2,8 +2,9 @@ import { type BackendFromConfig, StrongboxError } from "@strongbox/core";
 import { createBackend } from "./elasticsearch.ts";
 import { resolveOptions } from "./options.ts";
 
-export { documentId, MAPPING } from "./client.ts";
+export { documentId } from "./documents.ts";
 export { elasticsearch } from "./elasticsearch.ts";
+export { MAPPING } from "./mapping.ts";
 export type { ElasticsearchAuth, ElasticsearchOptions, ElasticsearchTlsOptions } from "./options.ts";
 
 /**

@@ -334,14 +334,18 @@ describe("elasticsearch: failures", () => {
   it("after bounded retries, 429 and 503 are UNAVAILABLE", async () => {
     const backend = backendOn(freshIndex(), { maxRetries: 1 });
     await backend.get({ key: "warm" });
+    let before = es.requests.length;
     es.faults.failNext(2, 429);
     await expect(backend.get({ key: "x" })).rejects.toSatisfy((error) =>
       isStrongboxError(error, "UNAVAILABLE"),
     );
+    expect(es.requests.length - before).toBe(2);
+    before = es.requests.length;
     es.faults.failNext(2, 503);
     await expect(backend.get({ key: "x" })).rejects.toSatisfy((error) =>
       isStrongboxError(error, "UNAVAILABLE"),
     );
+    expect(es.requests.length - before).toBe(2);
   });
 
   it("dropped connections are UNAVAILABLE", async () => {
