@@ -276,6 +276,21 @@ describe("azure: soft delete", () => {
     ).toBe("before");
   });
 
+  it("a put onto a soft-deleted name waits until the recovery completes", async () => {
+    const own = await startAzureKeyVaultEmulator({ recoverDelayMs: 40 });
+    try {
+      const backend = azureKeyVault(local({}, own));
+      await backend.put?.({ key: "slowrecover" }, "before");
+      await backend.delete?.({ key: "slowrecover" });
+      await backend.put?.({ key: "slowrecover" }, "after");
+      expect((await backend.get({ key: "slowrecover" }))?.value.reveal()).toBe("after");
+      const polls = own.requests.filter((request) => request.path === "/secrets/slowrecover/");
+      expect(polls.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("onSoftDeleted: purge purges the soft-deleted name instead, dropping its history", async () => {
     const backend = azureKeyVault(local({ onSoftDeleted: "purge" }));
     const old = await backend.put?.({ key: "repurged" }, "before");

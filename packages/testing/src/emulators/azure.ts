@@ -237,6 +237,9 @@ export async function startAzureKeyVaultEmulator(
           )
         : error(409, `Secret ${existing.name} is currently being deleted.`, "ObjectIsBeingDeleted");
     }
+    if (existing !== undefined && Date.now() < (existing.readableAt ?? 0)) {
+      return error(409, `Secret ${existing.name} is currently being recovered.`);
+    }
     const time = now();
     const version: Version = {
       id: randomBytes(16).toString("hex"),

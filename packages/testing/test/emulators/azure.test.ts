@@ -275,6 +275,26 @@ describe("azure key vault emulator: soft delete", () => {
     }
   });
 
+  it("reads a recovered secret only once the recovery completes, and refuses writes meanwhile", async () => {
+    const slow = await startAzureKeyVaultEmulator({ recoverDelayMs: 60_000, tls: false });
+    try {
+      const send = (method: string, path: string, body?: unknown) =>
+        fetch(`${slow.url}${path}?${API}`, {
+          method,
+          headers: { ...AUTH, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      await send("PUT", "/secrets/rec", { value: "a" });
+      await send("DELETE", "/secrets/rec");
+      expect((await send("POST", "/deletedsecrets/rec/recover")).status).toBe(200);
+      expect((await send("GET", "/secrets/rec/")).status).toBe(404);
+      expect((await send("GET", "/deletedsecrets/rec")).status).toBe(404);
+      expect((await send("PUT", "/secrets/rec", { value: "b" })).status).toBe(409);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("answers a missing deleted secret with 404", async () => {
     const reply = await call("GET", `/deletedsecrets/fid-never?${API}`);
     expect(reply.status).toBe(404);
