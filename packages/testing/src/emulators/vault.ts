@@ -37,7 +37,11 @@ export interface VaultEmulatorOptions {
   mounts?: Record<string, VaultMount>;
   /** Named policies; `root` allows everything. @default {} */
   policies?: Record<string, VaultPolicy>;
-  /** Vault Enterprise namespaces that exist (`team-a`, `team-a/sub`); the root namespace always exists. @default [] */
+  /**
+   * Vault Enterprise namespaces that exist (`team-a`, `team-a/sub`); the root namespace always exists.
+   * Each has its own mounts and data; a token works in the namespace it was made in and below it;
+   * an undeclared namespace answers 404. @default []
+   */
   namespaces?: string[];
   /** userpass auth at `auth/<mount>`. */
   userpass?: { mount?: string; users: Record<string, VaultGrant & { password: string }> };
@@ -168,7 +172,10 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     const issuedAt = Date.now();
     tokens.set(token, {
       accessor: randomToken(24),
-      policies: grant.policies ?? ["default"],
+      // Vault attaches the `default` policy to every token but root ones.
+      policies: grant.policies?.includes("root")
+        ? ["root"]
+        : [...new Set(["default", ...(grant.policies ?? [])])].sort(),
       namespace: trimSlashes(grant.namespace ?? ""),
       renewable: grant.renewable ?? ttl > 0,
       ttl,

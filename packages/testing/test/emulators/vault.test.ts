@@ -287,7 +287,11 @@ describe("vault emulator: auth", () => {
     const login = await call("POST", "auth/userpass/login/mary", { password: "pw-1" }, {});
 
     expect(login.status).toBe(200);
-    expect(login.body.auth).toMatchObject({ policies: ["reader"], lease_duration: 60, renewable: true });
+    expect(login.body.auth).toMatchObject({
+      policies: ["default", "reader"],
+      lease_duration: 60,
+      renewable: true,
+    });
     expect(login.body.auth.client_token).toMatch(/^hvs\./);
     expect(login.body.auth.accessor).toBeTruthy();
   });
@@ -332,7 +336,7 @@ describe("vault emulator: auth", () => {
     vi.setSystemTime(start + 101_000);
     const expired = await call("GET", "auth/token/lookup-self", undefined, auth);
 
-    expect(lookup.body.data).toMatchObject({ ttl: 10, renewable: true, policies: ["reader"] });
+    expect(lookup.body.data).toMatchObject({ ttl: 10, renewable: true, policies: ["default", "reader"] });
     expect(renewed.body.auth.lease_duration).toBe(50); // min(ttl 60, 100 - 50 left of max TTL)
     expect(capped.body.auth.lease_duration).toBe(5);
     expect(expired.status).toBe(403);
