@@ -127,8 +127,8 @@ const secretNotFound = (what: string): EmulatorResponse => ({
 });
 
 /**
- * Starts an in-memory Azure Key Vault (secrets REST API) on 127.0.0.1: the
- * challenge flow, set/get/update/list/versions, soft delete with
+ * Starts an in-memory Azure Key Vault (secrets REST API) on 127.0.0.1, over HTTPS
+ * with a built-in loopback certificate (`ca`) unless `tls: false`: the challenge flow, set/get/update/list/versions, soft delete with
  * recover and purge, paging with `nextLink`, Key Vault's error bodies, any
  * `api-version`, and an App Service style managed-identity token endpoint at
  * `/msi/token` so `@azure/identity`'s `ManagedIdentityCredential` works against it.
@@ -136,7 +136,7 @@ const secretNotFound = (what: string): EmulatorResponse => ({
  * @example
  * const vault = await startAzureKeyVaultEmulator();
  * const client = new SecretClient(vault.url, credential, {
- *   allowInsecureConnection: true, disableChallengeResourceVerification: true,
+ *   tlsOptions: { ca: vault.ca }, disableChallengeResourceVerification: true,
  * });
  */
 export async function startAzureKeyVaultEmulator(
