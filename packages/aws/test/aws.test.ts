@@ -66,6 +66,11 @@ const listAll = async (backend: SecretBackend, query?: Parameters<NonNullable<Se
 testBackend("aws (emulator)", () => connect({ prefix: `conf${randomUUID().slice(0, 6)}` }), {
   rejectsEmptyValue: true,
 });
+testBackend(
+  "aws forced deletion (emulator)",
+  () => connect({ prefix: `force${randomUUID().slice(0, 6)}`, forceDelete: true }),
+  { rejectsEmptyValue: true },
+);
 const liveEndpoint = process.env.STRONGBOX_IT_AWS_ENDPOINT;
 describe.runIf(liveEndpoint)("aws (live, STRONGBOX_IT_AWS_ENDPOINT)", () => {
   testBackend(
@@ -154,6 +159,22 @@ describe("aws: options", () => {
     expect(() => fromConfig({ regio: "x" }, { path: "secret.aws-secret-manager" })).toThrow(
       /secret\.aws-secret-manager: unknown option "regio"/,
     );
+  });
+
+  it("signs with the given static credentials, session token included", async () => {
+    const backend = connect({ sessionToken: "session-token-value" });
+    const before = aws.requests.length;
+
+    await backend.get(fresh("signed"));
+
+    const sent = aws.requests.slice(before);
+    expect(sent.length).toBeGreaterThan(0);
+    for (const request of sent) {
+      expect(request.headers.authorization).toMatch(
+        /Credential=test\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/,
+      );
+      expect(request.headers["x-amz-security-token"]).toBe("session-token-value");
+    }
   });
 
   it("accepts secretAccessKey as an alias of secretKeyId", async () => {
