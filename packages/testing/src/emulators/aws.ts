@@ -135,7 +135,7 @@ export async function startAwsSecretsManagerEmulator(
       const name = input.Name;
       if (typeof name !== "string" || !NAME.test(name))
         throw invalidParameter(
-          "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!",
+          "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@",
         );
       const value = readValue(input, false);
       const tags = input.Tags === undefined ? [] : readTags(input.Tags);
