@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import type { SecretManager } from "@strongbox/core";
+import { createSecretManager, type SecretManager } from "@strongbox/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCredentials } from "../src/index.ts";
 import { type AuthorizationServer, startAuthorizationServer } from "./support/authorization-server.ts";
@@ -119,5 +119,47 @@ describe("client_credentials", () => {
     const token = await credentials.token("my_oauth", { ...scope, scope: "write" });
     expect(header).toBe(`Bearer ${token.value.reveal()}`);
     expect(resolved).toEqual({ auth: token.value.reveal(), raw: SECRET });
+  });
+
+  it("reads kebab-case credentials from the manager's configuration, names untouched", async () => {
+    const configured = await createSecretManager({
+      secret: { type: "memory" },
+      credentials: {
+        "My-OAuth": {
+          type: "client_credentials",
+          "token-endpoint": server.tokenEndpoint,
+          "client-id": "basic",
+          "client-secret": "{{ secret('CLIENT_SECRET') }}",
+          "allow-insecure-requests": true,
+          "refresh-before-expiry": "2m",
+        },
+      },
+    });
+    await configured.put({ key: "CLIENT_SECRET" }, SECRET);
+
+    const credentials = createCredentials(configured, configured.config.credentials);
+    const token = await credentials.token("My-OAuth");
+
+    expect(credentials.names()).toEqual(["My-OAuth"]);
+    expect(token.tokenType).toBe("Bearer");
+  });
+
+  it("renders the secrets in the manager's default scope when the caller gives none", async () => {
+    const scoped = await createSecretManager(
+      { secret: { type: "memory" } },
+      { scope: { namespace: "company.team" } },
+    );
+    await scoped.put({ namespace: "company.team", key: "CLIENT_SECRET" }, SECRET);
+    const credentials = createCredentials(scoped, { my_oauth: config("basic") });
+
+    const token = await credentials.token("my_oauth");
+
+    expect(token.tokenType).toBe("Bearer");
+  });
+
+  it("rejects {{ credential() }} without a name", async () => {
+    createCredentials(manager, { my_oauth: config("basic") });
+
+    await expect(manager.render("{{ credential() }}")).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
   });
 });
