@@ -22,6 +22,44 @@ export const backendPackages: Readonly<Record<string, string>> = {
 
 const backendTypes = Object.keys(backendPackages) as [string, ...string[]];
 
+/** The `cache` block. */
+export interface CacheConfig {
+  enabled: boolean;
+  maximumSize: number;
+  /** In ms (accepts `60s`, `5m`, `PT1M`). */
+  expireAfterWrite: number;
+  maximumBytes?: number;
+  staleIfError: boolean | number;
+  negativeTtl?: number;
+}
+
+/** The `isolation` block. */
+export interface IsolationConfig {
+  enabled: boolean;
+  deniedServices: string[];
+  allowedServices: string[];
+  namespaces?: { allow: string[]; deny: string[]; default: "allow" | "deny" };
+}
+
+/** The `secret` block of the parsed configuration. The block named after `type` (camelCase) holds the adapter's options. */
+export interface SecretConfig {
+  type: string;
+  prefix?: string;
+  tags?: Record<string, string>;
+  naming?: "scoped" | "raw";
+  readOnly?: { enabled: boolean; tags?: Record<string, string> };
+  cache?: CacheConfig;
+  isolation?: IsolationConfig;
+  inheritance?: { enabled: boolean };
+  [block: string]: unknown;
+}
+
+/** The parsed configuration. */
+export interface StrongboxConfig {
+  secret: SecretConfig;
+  credentials?: Record<string, Record<string, unknown>>;
+}
+
 const secretSchema = z
   .object({
     type: z.enum(backendTypes),
@@ -67,17 +105,14 @@ const secretSchema = z
   // The block of the chosen type (e.g. `awsSecretManager`) is checked by its adapter.
   .catchall(z.record(z.string(), z.unknown()));
 
-const configSchema = z
+const secretOptionNames: ReadonlySet<string> = new Set(Object.keys(secretSchema.shape));
+
+const configSchema: z.ZodType<StrongboxConfig> = z
   .object({
     secret: secretSchema,
     credentials: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   })
-  .strict();
-
-/** The parsed configuration. */
-export type StrongboxConfig = z.output<typeof configSchema>;
-/** The `secret` block of the parsed configuration. */
-export type SecretConfig = StrongboxConfig["secret"];
+  .strict() as z.ZodType<StrongboxConfig>;
 
 /**
  * Validates a configuration object (kebab-case or camelCase keys) and returns it
@@ -88,7 +123,7 @@ export function parseConfig(input: unknown): StrongboxConfig {
   const config = parseOptions(configSchema, normalized, "");
   const block = camelCase(config.secret.type);
   for (const key of Object.keys(config.secret)) {
-    if (!(key in secretSchema.shape) && key !== block) {
+    if (!secretOptionNames.has(key) && key !== block) {
       throw new StrongboxError(
         "INVALID_OPTIONS",
         `invalid options: secret.${kebabCase(key)}: a block for another type than "${config.secret.type}" (or a misspelt option)`,

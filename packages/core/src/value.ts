@@ -1,5 +1,3 @@
-import { inspect } from "node:util";
-
 const MASK = "******";
 
 /**
@@ -68,11 +66,12 @@ export class SecretValue {
   [Symbol.toPrimitive](): string {
     return MASK;
   }
-
-  [inspect.custom](): string {
-    return `SecretValue(${MASK})`;
-  }
 }
+
+// util.inspect (console.log, REPL, test diffs) shows the mask too.
+Object.defineProperty(SecretValue.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+  value: () => `SecretValue(${MASK})`,
+});
 
 /** Anything a caller may pass as a value to write. */
 export type SecretInput = string | Uint8Array | SecretValue;

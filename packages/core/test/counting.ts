@@ -1,10 +1,18 @@
 import type { SecretBackend } from "../src/index.ts";
 
 /** Wraps a backend and counts the calls that reach it, per operation. */
-export function counting(backend: SecretBackend): SecretBackend & { calls: Record<string, number> } {
-  const calls: Record<string, number> = { get: 0, getMany: 0, list: 0, put: 0, delete: 0 };
-  const count = (operation: string) => {
-    calls[operation] = (calls[operation] ?? 0) + 1;
+interface Calls {
+  get: number;
+  getMany: number;
+  list: number;
+  put: number;
+  delete: number;
+}
+
+export function counting(backend: SecretBackend): SecretBackend & { calls: Calls } {
+  const calls: Calls = { get: 0, getMany: 0, list: 0, put: 0, delete: 0 };
+  const count = (operation: keyof Calls) => {
+    calls[operation] += 1;
   };
   return {
     ...backend,
