@@ -9,7 +9,7 @@ import {
   StrongboxError,
   validateRef,
 } from "@strongbox/core";
-import { buildClient, caller, toError } from "./client.ts";
+import { buildClient, type CallContext, caller, toError } from "./client.ts";
 import { type GoogleSecretManagerOptions, resolveOptions, TYPE } from "./options.ts";
 import { listSecrets, readSecret } from "./read.ts";
 import type { Store } from "./store.ts";
@@ -45,23 +45,23 @@ export function googleSecretManager(
     client ??= buildClient(resolved);
     return client;
   };
-  const parent = (): Promise<string> => {
+  const parent = async (where: CallContext): Promise<string> => {
     project ??= (async () =>
-      resolved.project ?? resolved.serviceAccount?.project_id ?? sdk().getProjectId())()
-      .then((id) => `projects/${id}`)
-      .catch((error: unknown) => {
-        project = undefined;
-        throw toError(error, { operation: "connect" }, "set the project option");
-      });
-    return project;
+      resolved.project ?? resolved.serviceAccount?.project_id ?? sdk().getProjectId())();
+    try {
+      return `projects/${await project}`;
+    } catch (error) {
+      project = undefined;
+      throw toError(error, where, "set the project option");
+    }
   };
   const store: Store = {
     call: caller(resolved),
     sdk,
     parent,
-    async secretName(ref) {
+    async secretName(ref, operation) {
       validateRef(ref);
-      return `${await parent()}/secrets/${codec.encode(ref)}`;
+      return `${await parent({ operation, ref })}/secrets/${codec.encode(ref)}`;
     },
     codec,
     defaultTags: resolved.tags,

@@ -72,7 +72,10 @@ export interface ResolvedOptions {
 
 const schema = z
   .object({
-    project: z.string().min(1).optional(),
+    project: z
+      .string()
+      .regex(/^[^/\s]+$/)
+      .optional(),
     serviceAccount: z.string().min(1).optional(),
     endpoint: z.string().min(1).optional(),
     prefix: z.string().min(1).optional(),
@@ -94,6 +97,13 @@ const schema = z
 /** Validates the options; a bad field fails with `INVALID_OPTIONS` and its path, never its value. */
 export function resolveOptions(input: unknown, path: string): ResolvedOptions {
   const parsed = parseOptions(schema, input ?? {}, path, TYPE);
+  if (parsed.endpoint?.startsWith("http://") && parsed.project === undefined && parsed.client === undefined) {
+    throw new StrongboxError(
+      "INVALID_OPTIONS",
+      `invalid options: ${path}.project: required with a plain-text (emulator) endpoint, which has no credentials to find it in`,
+      { backend: TYPE },
+    );
+  }
   return {
     ...parsed,
     project: parsed.project,

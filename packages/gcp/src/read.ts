@@ -35,7 +35,7 @@ export async function readSecret(
   ref: SecretRef,
   options: GetOptions = {},
 ): Promise<Secret | undefined> {
-  const name = await store.secretName(ref);
+  const name = await store.secretName(ref, "get");
   const where = { operation: "get", ref };
   const version = options.version ?? "latest";
   if (!VERSION.test(version))
@@ -83,13 +83,13 @@ function hintFor(code: number | undefined, metadataCall: boolean): string | unde
  * are labels; the tenant, namespace and the other tags are checked here.
  */
 export async function* listSecrets(store: Store, query: ListQuery = {}): AsyncGenerator<SecretEntry> {
+  const where = { operation: "list" };
   const request = {
-    parent: await store.parent(),
+    parent: await store.parent(where),
     filter: listFilter(query.tags, store.codec.listPrefix(query)),
     pageSize: PAGE_SIZE,
     pageToken: "",
   };
-  const where = { operation: "list" };
   for (;;) {
     const [secrets, , response] = await store
       .call((o) => store.sdk().listSecrets(request, { ...o, autoPaginate: false }), where)

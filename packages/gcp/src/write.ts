@@ -32,7 +32,7 @@ export async function writeSecret(
   value: SecretInput,
   options: PutOptions = {},
 ): Promise<SecretMetadata> {
-  const name = await store.secretName(ref);
+  const name = await store.secretName(ref, "put");
   const where = { operation: "put", ref };
   if (options.expectedVersion !== undefined)
     throw new StrongboxError("UNSUPPORTED", "Secret Manager has no check-and-set on versions", {
@@ -58,7 +58,7 @@ export async function writeSecret(
   if (current === undefined) {
     const fields = metadataFields(ref, tags ?? store.defaultTags, options.description);
     const secret = { replication: { automatic: {} }, ...fields };
-    const request = { parent: await store.parent(), secretId: idOf(name), secret };
+    const request = { parent: await store.parent(where), secretId: idOf(name), secret };
     const created = await orCreated(where, () =>
       store.call((o) => store.sdk().createSecret(request, o), where),
     );
@@ -94,7 +94,7 @@ export async function writeSecret(
 
 /** `DeleteSecret`: the secret and every version; NOT_FOUND resolves `false`. */
 export async function deleteSecret(store: Store, ref: SecretRef): Promise<boolean> {
-  const name = await store.secretName(ref);
+  const name = await store.secretName(ref, "delete");
   const where = { operation: "delete", ref };
   const deleted = await orMissing(
     () => store.call((o) => store.sdk().deleteSecret({ name }, o), where),

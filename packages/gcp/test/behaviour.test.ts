@@ -314,11 +314,15 @@ describe("options", () => {
       fromConfig({ retries: -1 }, { path: "secret.google-secret-manager" })) as () => never;
     const badKey = (() => googleSecretManager({ serviceAccount: key })) as () => never;
     const badPrefix = (() => googleSecretManager({ prefix: "has space" })) as () => never;
+    const badProject = (() => googleSecretManager({ project: "a/b" })) as () => never;
+    const noProject = (() => googleSecretManager({ endpoint: "http://127.0.0.1:1" })) as () => never;
 
     expect(badRetries).toThrow(/secret\.google-secret-manager\.retries/);
     expect(badKey).toThrow(/serviceAccount: expected a service account JSON key/);
     expect(badPrefix).toThrow(/prefix/);
-    for (const build of [badRetries, badKey, badPrefix]) {
+    expect(badProject).toThrow(/secret\.google-secret-manager\.project/);
+    expect(noProject).toThrow(/project: required with a plain-text \(emulator\) endpoint/);
+    for (const build of [badRetries, badKey, badPrefix, badProject, noProject]) {
       const error = (() => {
         try {
           build();
