@@ -64,7 +64,7 @@ interface App {
  * Starts an emulator of GitHub's App authentication endpoints on 127.0.0.1:
  * `GET /app` and `POST /app/installations/{id}/access_tokens`, both with an
  * app JWT as `Bearer` (RS256, `iss` the app id, `iat`/`exp` checked as GitHub
- * does: at most 10 minutes apart, not expired, not issued in the future), with
+ * does: expiring within 10 minutes of the server's clock, not expired, not issued in the future), with
  * GitHub's error bodies `{ message, documentation_url }` and status codes.
  *
  * @example
@@ -106,17 +106,18 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): 
     if (typeof claims.iat !== "number" || claims.iat > now + 60) {
       throw new GitHubError(
         401,
-        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued.",
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
       );
     }
     if (typeof claims.exp !== "number" || claims.exp <= now) {
       throw new GitHubError(
         401,
-        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.",
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
       );
     }
-    if (claims.exp - claims.iat > 600) {
-      throw new GitHubError(401, "'Expiration time' claim ('exp') is too far in the future.");
+    // GitHub measures the 10 minutes from its own clock, not from iat.
+    if (claims.exp > now + 600) {
+      throw new GitHubError(401, "'Expiration time' claim ('exp') is too far in the future");
     }
     return app;
   };
