@@ -2,12 +2,10 @@ import {
   type BackendContext,
   type Capabilities,
   cleanRef,
-  duration,
   matchesScope,
   matchesTags,
   nameCodec,
   namingRules,
-  parseOptions,
   refId,
   type Secret,
   type SecretBackend,
@@ -15,12 +13,10 @@ import {
   type SecretRef,
   SecretValue,
   StrongboxError,
-  type Tags,
-  tagsSchema,
   validateRef,
-  z,
 } from "@strongbox/core";
 import { type CallContext, type ConjurResource, conjurClient } from "./client.ts";
+import { type CyberArkOptions, resolveOptions } from "./options.ts";
 import {
   annotationsOf,
   deletePolicy,
@@ -29,61 +25,6 @@ import {
   variablePolicy,
   wantedAnnotations,
 } from "./policy.ts";
-
-/** Options of {@link cyberark}. */
-export interface CyberArkOptions {
-  /** Base URL of the Conjur server, e.g. `https://conjur.example.com`. */
-  address: string;
-  /** The Conjur organization account. */
-  account: string;
-  /** Login of the user or host (`host/myapp`). */
-  username: string;
-  /** Password of the user: exchanged once for its API key (`GET /authn/{account}/login`). Give this or `apiKey`. */
-  password?: string;
-  /** API key of the user or host. Give this or `password`. */
-  apiKey?: string;
-  /** Policy branch the variables are declared in (their ids start with it unless it is `root`). @default "root" */
-  policyBranch?: string;
-  /** Starts every variable name after the branch. @default none */
-  prefix?: string;
-  /** `scoped`: names made by Strongbox; `raw`: the key is the variable id (after branch and prefix). @default "scoped" */
-  naming?: "scoped" | "raw";
-  /** Tags merged into the tags of every secret written; tags given to `put` win. @default {} */
-  tags?: Tags;
-  /**
-   * Create and delete variables and write their annotations by loading policies (needs `create` and
-   * `update` on the branch). `false`: only read and write values of variables that already exist. @default true
-   */
-  manageVariables?: boolean;
-  /** Retries of a call that failed with 5xx, 409 (busy), 429 or a network error, before `UNAVAILABLE`. @default 2 */
-  retries?: number;
-  /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
-  retryDelay?: number | string;
-  /** The `fetch` to use: the test seam. @default globalThis.fetch */
-  fetch?: typeof fetch;
-}
-
-const schema = z
-  .object({
-    address: z.url(),
-    account: z.string().min(1),
-    username: z.string().min(1),
-    password: z.string().min(1).optional(),
-    apiKey: z.string().min(1).optional(),
-    policyBranch: z.string().min(1).optional(),
-    prefix: z.string().min(1).optional(),
-    naming: z.enum(["scoped", "raw"]).optional(),
-    tags: tagsSchema.optional(),
-    manageVariables: z.boolean().optional(),
-    retries: z.number().int().min(0).max(10).optional(),
-    retryDelay: duration.optional(),
-    fetch: z.custom<typeof fetch>((value) => typeof value === "function").optional(),
-  })
-  .strict()
-  .superRefine((options, ctx) => {
-    if ((options.password === undefined) === (options.apiKey === undefined))
-      ctx.addIssue({ code: "custom", path: ["apiKey"], message: "give either password or apiKey" });
-  });
 
 const capabilities: Capabilities = {
   tags: true,
@@ -109,7 +50,7 @@ const blank = (value: SecretValue): boolean => /^[\s\u00a0]*$/u.test(value.revea
  * const secret = await backend.get({ namespace: "billing", key: "DB_PASSWORD" });
  */
 export function cyberark(options: CyberArkOptions, context?: BackendContext): SecretBackend {
-  const parsed = parseOptions(schema, options, context?.path ?? "cyberark", "cyberark");
+  const parsed = resolveOptions(options, context?.path ?? "cyberark");
   const codec = nameCodec(namingRules.conjur, {
     prefix: parsed.prefix ?? context?.prefix,
     mode: parsed.naming ?? "scoped",

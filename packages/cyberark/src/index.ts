@@ -1,10 +1,11 @@
 import type { BackendFromConfig } from "@strongbox/core";
-import { type CyberArkOptions, cyberark } from "./cyberark.ts";
+import { cyberark } from "./cyberark.ts";
+import type { CyberArkOptions } from "./options.ts";
 
 /**
  * Builds the backend from its configuration block (`secret.cyberark`, camelCase keys):
  * `address`, `account`, `username`, `password` or `apiKey`, `policyBranch`, `prefix`,
- * `naming`, `manageVariables`, `retries`, `retryDelay`.
+ * `naming`, `tags`, `manageVariables`, `retries`, `retryDelay`.
  */
 export const fromConfig: BackendFromConfig = (options, context) =>
   cyberark(options as unknown as CyberArkOptions, context);

@@ -3,21 +3,16 @@ import {
   type BackendContext,
   type Capabilities,
   cleanRef,
-  duration,
   matchesScope,
   matchesTags,
   nameCodec,
   namingRules,
-  parseOptions,
   type SecretBackend,
   type SecretEntry,
   type SecretRef,
   SecretValue,
   StrongboxError,
-  type Tags,
-  tagsSchema,
   validateRef,
-  z,
 } from "@strongbox/core";
 import {
   buildItem,
@@ -28,49 +23,7 @@ import {
   storedRef,
   toStrongboxError,
 } from "./client.ts";
-
-/** Options of {@link onePassword}. */
-export interface OnePasswordOptions {
-  /** URL of the Connect server, e.g. `http://localhost:8080`. Required unless `client` is given. */
-  address?: string;
-  /** Connect access token. Required unless `client` is given. */
-  token?: string;
-  /** ID of the vault that holds the secrets (26 lowercase letters and digits). */
-  vaultId: string;
-  /** Starts every item title, so several applications share one vault. @default none */
-  prefix?: string;
-  /** `scoped`: titles are made by Strongbox; `raw`: the key is the item title as it is. @default "scoped" */
-  naming?: "scoped" | "raw";
-  /** Tags merged into the tags of every secret written; tags given to `put` win. @default {} */
-  tags?: Tags;
-  /** Retries of a call that failed with 5xx, 429 or a network error, before `UNAVAILABLE`. @default 2 */
-  retries?: number;
-  /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
-  retryDelay?: number | string;
-  /** A configured Connect client (`OnePasswordConnect(...)`): the test seam. @default built from address and token */
-  client?: OPConnect;
-}
-
-const schema = z
-  .object({
-    address: z.url().optional(),
-    token: z.string().min(1).optional(),
-    vaultId: z.string().regex(/^[a-z0-9]{26}$/, "a vault ID: 26 lowercase letters and digits"),
-    prefix: z.string().min(1).optional(),
-    naming: z.enum(["scoped", "raw"]).optional(),
-    tags: tagsSchema.optional(),
-    retries: z.number().int().min(0).max(10).optional(),
-    retryDelay: duration.optional(),
-    client: z.custom<OPConnect>((value) => typeof value === "object" && value !== null).optional(),
-  })
-  .strict()
-  .superRefine((options, ctx) => {
-    if (options.client !== undefined) return;
-    if (options.address === undefined)
-      ctx.addIssue({ code: "custom", path: ["address"], message: "required without client" });
-    if (options.token === undefined)
-      ctx.addIssue({ code: "custom", path: ["token"], message: "required without client" });
-  });
+import { type OnePasswordOptions, resolveOptions } from "./options.ts";
 
 const capabilities: Capabilities = {
   tags: true,
@@ -91,7 +44,7 @@ const capabilities: Capabilities = {
  * await backend.put?.({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2");
  */
 export function onePassword(options: OnePasswordOptions, context?: BackendContext): SecretBackend {
-  const parsed = parseOptions(schema, options, context?.path ?? "1password", "1password");
+  const parsed = resolveOptions(options, context?.path ?? "1password");
   const prefix = parsed.prefix ?? context?.prefix;
   const codec = nameCodec(namingRules.onepassword, { prefix, mode: parsed.naming ?? "scoped" });
   const retries = parsed.retries ?? 2;
