@@ -7,6 +7,7 @@ import {
   matchesTags,
   nameCodec,
   namingRules,
+  refId,
   type Secret,
   type SecretBackend,
   type SecretEntry,
@@ -63,6 +64,7 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
   const pollMs = parsed.pollInterval ?? 1000;
   const timeoutMs = parsed.softDeleteTimeout ?? 60_000;
   const onSoftDeleted = parsed.onSoftDeleted ?? "recover";
+  const concurrency = parsed.concurrency ?? 8;
   const secretsOfOptions = parsed.clientSecret === undefined ? [] : [parsed.clientSecret];
   let client = options.client;
   const sdk = (): SecretClient => {
@@ -125,6 +127,19 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
         ? SecretValue.from(new Uint8Array(Buffer.from(text, "base64")))
         : SecretValue.from(text);
       return { ref: cleanRef(ref), value, ...metadataOf(found) };
+    },
+
+    async getMany(refs): Promise<Map<string, Secret>> {
+      const found = new Map<string, Secret>();
+      const queue = [...new Map(refs.map((ref) => [refId(ref), ref])).values()];
+      const worker = async (): Promise<void> => {
+        for (let ref = queue.shift(); ref !== undefined; ref = queue.shift()) {
+          const secret = await backend.get(ref);
+          if (secret !== undefined) found.set(refId(ref), secret);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      return found;
     },
 
     async *list(query = {}): AsyncIterable<SecretEntry> {

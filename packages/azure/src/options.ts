@@ -35,6 +35,8 @@ export interface AzureKeyVaultOptions {
   retryDelay?: number | string;
   /** Longest delay between retries, also the cap on a server's Retry-After. @default 10000 */
   maxRetryDelay?: number | string;
+  /** Most reads in flight at once in `getMany` (Key Vault has no batch read, and throttles bursts). @default 8 */
+  concurrency?: number;
   /** Interval between checks while a deletion, recovery or purge completes. @default 1000 */
   pollInterval?: number | string;
   /** How long to wait for a deletion, recovery or purge to complete before failing with UNAVAILABLE. @default 60000 */
@@ -70,6 +72,7 @@ const schema = z
     purgeOnDelete: z.boolean().optional(),
     onSoftDeleted: z.enum(["recover", "purge"]).optional(),
     retries: z.number().int().min(0).max(10).optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
     retryDelay: duration.optional(),
     maxRetryDelay: duration.optional(),
     pollInterval: duration.optional(),

@@ -7,6 +7,7 @@ import {
 import { SecretClient } from "@azure/keyvault-secrets";
 import {
   createSecretManager,
+  refId,
   type SecretBackend,
   type SecretEntry,
   type SecretRef,
@@ -214,6 +215,28 @@ describe("azure: tags, description, versions", () => {
       "v1",
     );
     expect(await backend.get({ key: "ver" }, { version: "f".repeat(32) })).toBeUndefined();
+  });
+
+  it("getMany reads distinct refs with at most `concurrency` reads in flight, leaving out missing ones", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const fake = {
+      async getSecret(name: string) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        if (name.includes("missing"))
+          throw Object.assign(new Error("not found"), { statusCode: 404, code: "SecretNotFound" });
+        return { name, value: `v-${name}`, properties: { name, vaultUrl: "https://x", tags: {} } };
+      },
+    } as unknown as SecretClient;
+    const backend = azureKeyVault({ client: fake, concurrency: 3 });
+    const refs = Array.from({ length: 10 }, (_, index) => ({ key: `k${index}` }));
+    const found = await backend.getMany?.([...refs, { key: "missing" }, { key: "k0" }]);
+    expect(found?.size).toBe(10);
+    expect(found?.get(refId({ key: "k3" }))?.value.reveal()).toBe("v-k3");
+    expect(peak).toBe(3);
   });
 
   it("lists past the first page by following nextLink", async () => {
