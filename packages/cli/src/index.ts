@@ -1,1 +1,3 @@
-export {};
+export { type ExportedSecret, formatDotenv, parseDotenv } from "./commands/transfer.ts";
+export { CliError, EXIT_CODES } from "./context.ts";
+export { createProgram, main } from "./main.ts";

@@ -1,6 +1,6 @@
 import { type BackendFromConfig, parseOptions } from "@strongbox/core";
 import { type JdbcBackend, jdbc } from "./jdbc.ts";
-import { type JdbcDialect, type JdbcOptions, optionsSchema } from "./options.ts";
+import { type JdbcDialect, type JdbcOptions, optionsSchema, readKeyFile } from "./options.ts";
 import type { RotateOptions, RotationProgress, RotationResult } from "./rotation.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
@@ -12,7 +12,9 @@ import { SCHEMA_VERSION } from "./schema.ts";
  * const backend = fromConfig({ url: "sqlite:./secrets.db", secret: process.env.STRONGBOX_KEY }, { path: "secret.jdbc" });
  */
 export const fromConfig: BackendFromConfig = (options, context) => {
-  const parsed = parseOptions(optionsSchema, options, context.path, "jdbc");
+  // SQL keeps refs as columns: the manager's naming mode has nothing to name here.
+  const { naming: _naming, ...rest } = options;
+  const parsed = parseOptions(optionsSchema, rest, context.path, "jdbc");
   return jdbc(
     {
       ...parsed,
@@ -30,5 +32,6 @@ export {
   type RotateOptions,
   type RotationProgress,
   type RotationResult,
+  readKeyFile,
   SCHEMA_VERSION,
 };

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import {
   type Capabilities,
   createCipher,
@@ -84,8 +84,12 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
 
   const connect = (): Knex => {
     if (db !== undefined) return db;
-    if (resolved.sqliteFile !== undefined)
+    if (resolved.sqliteFile !== undefined) {
       mkdirSync(sqliteDirectory(resolved.sqliteFile), { recursive: true, mode: 0o700 });
+      // An empty file is a new SQLite database: creating it first keeps it (and its WAL) private.
+      if (!existsSync(resolved.sqliteFile))
+        writeFileSync(resolved.sqliteFile, "", { mode: 0o600, flag: "a" });
+    }
     const config: Knex.Config = { ...resolved.knexConfig };
     if (resolved.dialect === "sqlite") {
       config.pool = {

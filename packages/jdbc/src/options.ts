@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type EncryptionKey, parseOptions, StrongboxError, type Tags, tagsSchema, z } from "@strongbox/core";
 import type { Knex } from "knex";
@@ -26,7 +27,13 @@ export interface JdbcOptions {
    * The encryption key (at least 32 characters, or base64 of 32 bytes), or a list of keys newest
    * first: the first encrypts, all decrypt, and `rotate()` moves every value to the first.
    */
-  secret: EncryptionKey | readonly EncryptionKey[];
+  secret?: EncryptionKey | readonly EncryptionKey[];
+  /**
+   * A file holding the key (one key per line, newest first), read when the factory runs: keep it
+   * out of the configuration with mode 0600. Give `secret` or `secretFile`.
+   * @default undefined
+   */
+  secretFile?: string;
   /** Name of the secrets table; the store also owns `<table>_versions`, `<table>_tags`, `<table>_migrations`, `<table>_meta`. @default "strongbox_secrets" */
   table?: string;
   /** Every secret this store writes or reads lives under this prefix (a column), so applications can share a table. @default "" */
@@ -66,7 +73,8 @@ export const optionsSchema: z.ZodType<JdbcOptions> = z
     url: z.string().min(1).optional(),
     connection: z.record(z.string(), z.unknown()).optional(),
     dialect: z.enum(["sqlite", "postgres", "mysql"]).optional(),
-    secret: z.union([keySchema, z.array(keySchema).min(1)]),
+    secret: z.union([keySchema, z.array(keySchema).min(1)]).optional(),
+    secretFile: z.string().min(1).optional(),
     table: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, "a letter or _, then up to 39 letters, digits or _")
@@ -81,12 +89,19 @@ export const optionsSchema: z.ZodType<JdbcOptions> = z
   .refine((options) => (options.url === undefined) !== (options.connection === undefined), {
     message: "give either url or connection",
     path: ["url"],
+  })
+  .refine((options) => (options.secret === undefined) !== (options.secretFile === undefined), {
+    message: "give either secret (the encryption key) or secretFile",
+    path: ["secret"],
   }) as unknown as z.ZodType<JdbcOptions>;
 
 /** Validates options (INVALID_OPTIONS with the field path) and builds the knex configuration. */
 export function resolveOptions(input: JdbcOptions, path = "jdbc"): ResolvedOptions {
   const options = parseOptions(optionsSchema, input, path, "jdbc");
-  const keys = (Array.isArray(options.secret) ? [...options.secret] : [options.secret]) as EncryptionKey[];
+  const keys =
+    options.secretFile !== undefined
+      ? readKeyFile(options.secretFile, path)
+      : ((Array.isArray(options.secret) ? [...options.secret] : [options.secret]) as EncryptionKey[]);
   const { dialect, connection, sqliteFile } =
     options.url !== undefined
       ? fromUrl(options.url, path)
@@ -117,6 +132,40 @@ export function resolveOptions(input: JdbcOptions, path = "jdbc"): ResolvedOptio
 }
 
 function quiet(): void {}
+
+/** Reads a key file: one key per line, newest first; blank lines and `#` comments are skipped. */
+export function readKeyFile(file: string, path = "jdbc"): string[] {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), "utf8");
+  } catch (cause) {
+    throw new StrongboxError(
+      "INVALID_OPTIONS",
+      `invalid options: ${path}.secretFile: cannot read the key file ${resolve(file)}`,
+      {
+        backend: "jdbc",
+        cause: safeFsError(cause),
+      },
+    );
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  if (keys.length === 0 || keys.some((key) => key.length < 32)) {
+    throw new StrongboxError(
+      "INVALID_OPTIONS",
+      `invalid options: ${path}.secretFile: ${resolve(file)} must hold keys of at least 32 characters, one per line`,
+      { backend: "jdbc" },
+    );
+  }
+  return keys;
+}
+
+function safeFsError(cause: unknown): Error {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  return new Error(code ?? "cannot read");
+}
 
 interface Target {
   dialect: JdbcDialect;

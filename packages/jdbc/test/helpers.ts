@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import knex, { type Knex } from "knex";
 
-export const KEY = "k".repeat(16) + randomBytes(16).toString("hex");
-export const OTHER_KEY = "o".repeat(16) + randomBytes(16).toString("hex");
+export const KEY: string = "k".repeat(16) + randomBytes(16).toString("hex");
+export const OTHER_KEY: string = "o".repeat(16) + randomBytes(16).toString("hex");
 
 /** The databases the tests run against; a server-backed one is absent when its URL is not set. */
 export interface Target {

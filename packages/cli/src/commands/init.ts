@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { Command } from "commander";
+import { CliError, EXIT_CODES, type GlobalOptions, outputOf, paint, withManager } from "../context.ts";
+
+interface InitFlags {
+  dir?: string;
+  keyEnv?: boolean;
+  showKey?: boolean;
+  force?: boolean;
+  output?: string;
+}
+
+/** A new key: base64 of 32 random bytes. */
+export function generateKey(): string {
+  return randomBytes(32).toString("base64");
+}
+
+/**
+ * `init`: writes a configuration for the embedded default (an encrypted SQLite file) and a new key,
+ * kept in a file with mode 0600 (or left to `${STRONGBOX_KEY}`), and creates the database.
+ */
+export function initCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("init")
+    .description("write a configuration for the embedded SQLite store and generate its key")
+    .option("--dir <dir>", "where the database and the key file go", ".strongbox")
+    .option(
+      "--key-env",
+      `read the key from $${"{"}STRONGBOX_KEY} instead of a key file (the key is printed once)`,
+    )
+    .option("--show-key", "print the generated key")
+    .option(
+      "--force",
+      "overwrite an existing configuration file (an existing key file is kept, never replaced)",
+    )
+    .option("-o, --output <format>", "text or json")
+    .action(async (options: InitFlags) => {
+      const format = outputOf(globals(), options.output);
+      const configFile = resolve(globals().config ?? process.env.STRONGBOX_CONFIG ?? "strongbox.yaml");
+      if (existsSync(configFile) && !options.force) {
+        throw new CliError(`${configFile} exists already: pass --force to overwrite it`, EXIT_CODES.CONFLICT);
+      }
+      const dir = resolve(options.dir ?? ".strongbox");
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const database = join(dir, "secrets.db");
+      const keyFile = join(dir, "key");
+      let key: string | undefined;
+      let keyLine: string;
+      if (options.keyEnv) {
+        key = generateKey();
+        keyLine = `    secret: $${"{"}STRONGBOX_KEY}`;
+      } else {
+        if (!existsSync(keyFile)) {
+          key = generateKey();
+          await writeFile(keyFile, `${key}\n`, { mode: 0o600, flag: "wx" });
+        }
+        await chmod(keyFile, 0o600);
+        keyLine = `    secret-file: ${JSON.stringify(keyFile)}`;
+      }
+      const yaml = [
+        "# Strongbox configuration, written by `strongbox init`.",
+        "# Values are encrypted (AES-256-GCM) in an embedded SQLite file.",
+        "secret:",
+        "  type: jdbc",
+        "  jdbc:",
+        `    url: ${JSON.stringify(`sqlite:${database}`)}`,
+        keyLine,
+        "  inheritance:",
+        "    enabled: true",
+        "",
+      ].join("\n");
+      await mkdir(dirname(configFile), { recursive: true });
+      await writeFile(configFile, yaml, { mode: 0o600 });
+      const env = options.keyEnv && key !== undefined ? { STRONGBOX_KEY: key } : {};
+      Object.assign(process.env, env);
+      await withManager({ ...globals(), config: configFile }, async (manager) => {
+        const adapter = manager.adapter as { migrate?: () => Promise<number[]> };
+        await adapter.migrate?.();
+      });
+      const shown = options.showKey || options.keyEnv ? key : undefined;
+      if (format === "json") {
+        process.stdout.write(
+          `${JSON.stringify({ config: configFile, database, keyFile: options.keyEnv ? undefined : keyFile, ...(shown && { key: shown }) }, null, 2)}\n`,
+        );
+        return;
+      }
+      const ok = paint("green", "created", process.stderr);
+      process.stderr.write(`${ok} ${configFile}\n${ok} ${database} (encrypted values)\n`);
+      if (!options.keyEnv)
+        process.stderr.write(
+          `${ok} ${keyFile} (the key, mode 0600: back it up; without it the secrets are lost)\n`,
+        );
+      if (options.keyEnv) {
+        process.stderr.write("set this variable wherever strongbox runs (it is shown only now):\n");
+        process.stdout.write(`STRONGBOX_KEY=${key}\n`);
+      } else if (shown !== undefined) {
+        process.stdout.write(`${shown}\n`);
+      }
+      process.stderr.write("next: echo -n 'value' | strongbox set DB_PASSWORD --namespace company.team\n");
+    });
+}
