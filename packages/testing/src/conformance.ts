@@ -66,7 +66,9 @@ export function testBackend(
       query?: Parameters<NonNullable<SecretBackend["list"]>>[0],
     ): Promise<SecretEntry[]> => {
       const out: SecretEntry[] = [];
-      for await (const entry of backend.list?.(query) ?? []) out.push(entry);
+      // Raw names carry no tenant or namespace: list by tags alone; refs are told apart by key.
+      const effective = scoped || query === undefined ? query : { ...(query.tags && { tags: query.tags }) };
+      for await (const entry of backend.list?.(effective) ?? []) out.push(entry);
       return out;
     };
     /** Lists until `check` holds (at once for most stores; with retries for eventual ones). */

@@ -19,7 +19,11 @@ export interface CacheOptions {
   staleIfError?: boolean | number;
   /** How long a miss is remembered, in ms; 0 turns negative caching off. @default min(expireAfterWrite, 5000) */
   negativeTtl?: number;
-  /** Source of time in ms (a test seam for fake timers). @default performance */
+  /**
+   * Source of time in ms (a test seam for fake timers). lru-cache reads a start time of 0 as
+   * "never expires", so a fake clock must start above 0 (`Date` under vitest fake timers does).
+   * @default performance
+   */
   clock?: { now(): number };
 }
 
