@@ -1,6 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { StrongboxError } from "@strongbox/core";
-import { isRecord, type VaultHttp, VaultRequestError } from "./client.ts";
+import {
+  isRecord,
+  type NodeVaultClient,
+  type RequestOptions,
+  type VaultHttp,
+  type VaultReply,
+  VaultRequestError,
+} from "./client.ts";
 
 /** How the adapter obtains its Vault token. */
 export type VaultAuth =
@@ -56,10 +63,10 @@ export function vaultSession(http: VaultHttp, options: VaultSessionOptions): Vau
   async function login(): Promise<void> {
     // A stale token on a login request would only confuse the server.
     client.token = undefined;
-    const { path, body } = await loginRequest(auth);
-    let reply: Awaited<ReturnType<VaultHttp["call"]>>;
+    const { label, call } = await loginCall(auth, client);
+    let reply: VaultReply;
     try {
-      reply = await http.call("POST", path, body);
+      reply = await http.send(label, call);
     } catch (error) {
       if (error instanceof VaultRequestError && error.status !== undefined && error.status < 500) {
         throw denied(
@@ -89,14 +96,20 @@ export function vaultSession(http: VaultHttp, options: VaultSessionOptions): Vau
       lease = { expiresAt: undefined, leaseMs: 0, renewable: false };
       return;
     }
-    const reply = await guard(() => http.call("GET", "auth/token/lookup-self"));
+    const reply = await guard(() =>
+      http.send("GET /v1/auth/token/lookup-self", (requestOptions) =>
+        client.tokenLookupSelf({ requestOptions }),
+      ),
+    );
     const data = isRecord(reply.body?.data) ? reply.body.data : {};
     lease = leaseOf(data.ttl, data.renewable);
   }
 
   async function renew(): Promise<void> {
     try {
-      const reply = await http.call("POST", "auth/token/renew-self", {});
+      const reply = await http.send("POST /v1/auth/token/renew-self", (requestOptions) =>
+        client.tokenRenewSelf({ requestOptions }),
+      );
       const granted = isRecord(reply.body?.auth) ? reply.body.auth : {};
       const next = leaseOf(granted.lease_duration, granted.renewable);
       // A lease cut short by the token's max TTL: log in afresh once it runs low.
@@ -168,21 +181,48 @@ function mountOf(auth: VaultAuth): string {
   return auth.method === "token" ? "token" : auth.mountPath;
 }
 
-async function loginRequest(auth: VaultAuth): Promise<{ path: string; body: Record<string, string> }> {
-  const mount = encodePath(mountOf(auth));
+/** The login call of a method: node-vault's own where it works, its generic request where it does not. */
+async function loginCall(
+  auth: VaultAuth,
+  client: NodeVaultClient,
+): Promise<{ label: string; call: (requestOptions: RequestOptions) => Promise<unknown> }> {
+  const mount = mountOf(auth);
+  const label = `POST /v1/auth/${mount}/login`;
   switch (auth.method) {
-    case "userpass":
+    case "userpass": {
+      // node-vault puts the username into the path through an HTML-escaping template: hand it over URL-encoded.
+      const username = encodeURIComponent(auth.username).replaceAll("'", "%27");
       return {
-        path: `auth/${mount}/login/${encodeURIComponent(auth.username)}`,
-        body: { password: auth.password },
+        label: `${label}/${username}`,
+        call: (requestOptions) =>
+          client.userpassLogin({ username, password: auth.password, mount_point: mount, requestOptions }),
       };
+    }
     case "approle":
-      return { path: `auth/${mount}/login`, body: { role_id: auth.roleId, secret_id: auth.secretId } };
+      return {
+        label,
+        call: (requestOptions) =>
+          client.approleLogin({
+            role_id: auth.roleId,
+            secret_id: auth.secretId,
+            mount_point: mount,
+            requestOptions,
+          }),
+      };
     case "kubernetes": {
       // node-vault's kubernetesLogin renders `/auth//login` (bug #300): call the endpoint directly.
       // The service-account token is read at each login: the kubelet rotates it.
       const jwt = (await readFile(auth.tokenPath, "utf8").catch(noTokenFile(auth.tokenPath))).trim();
-      return { path: `auth/${mount}/login`, body: { role: auth.role, jwt } };
+      return {
+        label,
+        call: (requestOptions) =>
+          client.request({
+            path: `/auth/${encodePath(mount)}/login`,
+            method: "POST",
+            json: { role: auth.role, jwt },
+            ...requestOptions,
+          }),
+      };
     }
     default:
       throw new StrongboxError("INVALID_OPTIONS", "token auth has no login");

@@ -1,5 +1,10 @@
 import nodeVault from "node-vault";
 
+/** Per-call options node-vault passes on to axios. */
+export interface RequestOptions {
+  timeout?: number;
+}
+
 /**
  * The part of a `node-vault` client Strongbox uses, typed (its own `index.d.ts`
  * returns `any`). Any object with this shape works, e.g. a client you configured.
@@ -7,14 +12,27 @@ import nodeVault from "node-vault";
 export interface NodeVaultClient {
   /** The token sent as `X-Vault-Token`; a login replaces it. */
   token?: string;
-  /** node-vault's generic request: `path` starts with `/` and is relative to `/v1`. */
-  request(options: {
-    path: string;
-    method: string;
-    json?: unknown;
-    headers?: Record<string, string>;
-    timeout?: number;
+  read(path: string, requestOptions?: RequestOptions): Promise<unknown>;
+  write(path: string, data: unknown, requestOptions?: RequestOptions): Promise<unknown>;
+  delete(path: string, requestOptions?: RequestOptions): Promise<unknown>;
+  /** `GET <path>?list=1` when the client was built with `noCustomHTTPVerbs`. */
+  list(path: string, requestOptions?: RequestOptions): Promise<unknown>;
+  /** The generic request: `path` starts with `/` and is relative to `/v1`. */
+  request(options: { path: string; method: string; json?: unknown; timeout?: number }): Promise<unknown>;
+  userpassLogin(args: {
+    username: string;
+    password: string;
+    mount_point?: string;
+    requestOptions?: RequestOptions;
   }): Promise<unknown>;
+  approleLogin(args: {
+    role_id: string;
+    secret_id: string;
+    mount_point?: string;
+    requestOptions?: RequestOptions;
+  }): Promise<unknown>;
+  tokenLookupSelf(args?: { requestOptions?: RequestOptions }): Promise<unknown>;
+  tokenRenewSelf(args?: { requestOptions?: RequestOptions }): Promise<unknown>;
 }
 
 /** Settings of {@link vaultHttp}. */
@@ -62,10 +80,16 @@ export class VaultRequestError extends Error {
   }
 }
 
-/** Calls Vault through node-vault, with bounded retries and sanitised errors. */
+/** Calls Vault through node-vault, with bounded retries and sanitised errors. 404 resolves rather than throws. */
 export interface VaultHttp {
-  /** `path` is relative to `/v1/` and already URL-encoded. Resolves a 404 rather than throwing it. */
-  call(method: string, path: string, json?: unknown): Promise<VaultReply>;
+  /** `path` is relative to `/v1/`, URL-encoded, and may carry a query. */
+  read(path: string): Promise<VaultReply>;
+  write(path: string, data: unknown): Promise<VaultReply>;
+  delete(path: string): Promise<VaultReply>;
+  /** Lists a folder (`path` ends with `/`). */
+  list(path: string): Promise<VaultReply>;
+  /** Any other node-vault call (logins, token self-service); `label` names it in errors. */
+  send(label: string, call: (requestOptions: RequestOptions) => Promise<unknown>): Promise<VaultReply>;
   readonly client: NodeVaultClient;
 }
 
@@ -81,31 +105,36 @@ export function buildNodeVault(address: string, namespace: string | undefined): 
 /** Wraps a client: every call retried on transient failures, errors sanitised. */
 export function vaultHttp(settings: VaultHttpSettings): VaultHttp {
   const { client } = settings;
-  async function call(method: string, path: string, json?: unknown): Promise<VaultReply> {
+  const requestOptions: RequestOptions = { timeout: settings.timeout };
+  async function send(
+    label: string,
+    call: (options: RequestOptions) => Promise<unknown>,
+  ): Promise<VaultReply> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const body = await client.request({
-          path: `/${path}`,
-          method,
-          ...(json !== undefined && { json }),
-          timeout: settings.timeout,
-        });
+        const body = await call(requestOptions);
         return { status: 200, body: isRecord(body) ? body : undefined };
       } catch (error) {
-        const status = statusOf(error);
-        if (status === 404) return { status: 404, body: bodyOf(error) };
-        const failure = sanitise(error, method, path);
+        if (statusOf(error) === 404) return { status: 404, body: bodyOf(error) };
+        const failure = sanitise(error, label);
         if (!failure.transient || attempt >= settings.maxRetries) throw failure;
         const delay = settings.retryDelay * 2 ** attempt;
         await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
       }
     }
   }
-  return { call, client };
+  return {
+    read: (path) => send(`GET /v1/${path}`, (options) => client.read(path, options)),
+    write: (path, data) => send(`POST /v1/${path}`, (options) => client.write(path, data, options)),
+    delete: (path) => send(`DELETE /v1/${path}`, (options) => client.delete(path, options)),
+    list: (path) => send(`LIST /v1/${path}`, (options) => client.list(path, options)),
+    send,
+    client,
+  };
 }
 
 /** Turns anything node-vault, axios or tv4 threw into a {@link VaultRequestError}. */
-export function sanitise(error: unknown, method: string, path: string): VaultRequestError {
+export function sanitise(error: unknown, label: string): VaultRequestError {
   if (error instanceof VaultRequestError) return error;
   const status = statusOf(error);
   if (status !== undefined) {
@@ -114,13 +143,13 @@ export function sanitise(error: unknown, method: string, path: string): VaultReq
       ? body.errors.filter((item): item is string => typeof item === "string")
       : [];
     const detail = errors.length > 0 ? errors.join("; ") : `status ${status}`;
-    return new VaultRequestError(`${method} /v1/${path}: ${status} ${detail}`, status, errors);
+    return new VaultRequestError(`${label}: ${status} ${detail}`, status, errors);
   }
   const code = isRecord(error) && typeof error.code === "string" ? error.code : undefined;
   const text = error instanceof Error ? error.message : String(error);
   // axios: a plain message ("socket hang up", "connect ECONNREFUSED 127.0.0.1:8200"), never headers.
   const networkCode = code ?? (/socket hang up|ECONN|ETIMEDOUT|EPIPE/i.test(text) ? "ECONNRESET" : undefined);
-  return new VaultRequestError(`${method} /v1/${path}: ${text}`, undefined, [], networkCode);
+  return new VaultRequestError(`${label}: ${text}`, undefined, [], networkCode);
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -38,7 +38,7 @@ export async function* listEntries(context: ListContext, query?: ListQuery): Asy
 
 async function* names(context: ListContext, folder: string): AsyncIterable<string> {
   const { http, paths, run } = context;
-  const reply = await run("list", undefined, () => http.call("GET", `${paths.list(folder)}?list=true`));
+  const reply = await run("list", undefined, () => http.list(paths.list(folder)));
   const keys = isRecord(reply.body?.data) && Array.isArray(reply.body.data.keys) ? reply.body.data.keys : [];
   for (const key of keys) {
     if (typeof key !== "string") continue;
@@ -50,7 +50,7 @@ async function* names(context: ListContext, folder: string): AsyncIterable<strin
 async function entryOf(context: ListContext, name: string): Promise<SecretEntry | undefined> {
   const { http, paths, run, version } = context;
   const reply = await run("list", undefined, () =>
-    http.call("GET", version === 2 ? paths.metadata(name) : paths.data(name)),
+    http.read(version === 2 ? paths.metadata(name) : paths.data(name)),
   );
   const data = isRecord(reply.body?.data) ? reply.body.data : undefined;
   if (reply.status === 404 || data === undefined) return undefined; // deleted meanwhile

@@ -13,7 +13,7 @@ import {
   validateRef,
 } from "@strongbox/core";
 import type { VaultSession } from "./auth.ts";
-import { isRecord, type VaultHttp } from "./client.ts";
+import { isRecord, type VaultHttp, type VaultReply } from "./client.ts";
 import { isCasMismatch, runner } from "./errors.ts";
 import {
   checkTags,
@@ -77,7 +77,7 @@ export function vaultOperations(settings: OperationsSettings): Operations {
       throw fail("UNSUPPORTED", "KV version 1 keeps no versions", "get", ref);
     if (options.version !== undefined && !/^[1-9]\d*$/.test(options.version)) return undefined;
     const query = options.version === undefined ? "" : `?version=${options.version}`;
-    const reply = await run("get", ref, () => http.call("GET", paths.data(name) + query));
+    const reply = await run("get", ref, () => http.read(paths.data(name) + query));
     const body = isRecord(reply.body?.data) ? reply.body.data : undefined;
     if (reply.status === 404 || body === undefined) return undefined;
     if (version === 1) return secretOf(ref, body, readKv1Meta(body));
@@ -121,8 +121,8 @@ export function vaultOperations(settings: OperationsSettings): Operations {
     const data = encodeValue(value, field);
     return run("put", ref, async () => {
       const write = (at: number | undefined) =>
-        http.call("POST", paths.data(name), { data, ...(at !== undefined && { options: { cas: at } }) });
-      let reply: Awaited<ReturnType<typeof write>>;
+        http.write(paths.data(name), { data, ...(at !== undefined && { options: { cas: at } }) });
+      let reply: VaultReply;
       try {
         reply = await write(cas);
       } catch (error) {
@@ -135,7 +135,7 @@ export function vaultOperations(settings: OperationsSettings): Operations {
       const written = isRecord(reply.body?.data) ? reply.body.data : {};
       const custom = nextCustomMetadata(written.custom_metadata, ref, options.tags, options.description);
       if (!sameMap(custom, written.custom_metadata)) {
-        await http.call("POST", paths.metadata(name), { custom_metadata: custom });
+        await http.write(paths.metadata(name), { custom_metadata: custom });
       }
       const meta = readCustomMetadata(custom);
       return {
@@ -158,18 +158,18 @@ export function vaultOperations(settings: OperationsSettings): Operations {
     return run("put", ref, async () => {
       let { tags, description } = options;
       if (tags === undefined || description === undefined) {
-        const reply = await http.call("GET", paths.data(name));
+        const reply = await http.read(paths.data(name));
         const previous = isRecord(reply.body?.data) ? readKv1Meta(reply.body.data) : undefined;
         tags ??= previous?.tags ?? {};
         description ??= previous?.description;
       }
-      await http.call("POST", paths.data(name), kv1Data(value, field, ref, tags, description));
+      await http.write(paths.data(name), kv1Data(value, field, ref, tags, description));
       return { tags, ...(description !== undefined && { description }) };
     });
   }
 
   async function currentVersion(name: string): Promise<{ number: number; live: boolean } | undefined> {
-    const reply = await http.call("GET", paths.metadata(name));
+    const reply = await http.read(paths.metadata(name));
     const data = isRecord(reply.body?.data) ? reply.body.data : undefined;
     if (reply.status === 404 || data === undefined) return undefined;
     const number = Number(data.current_version ?? 0);
@@ -183,19 +183,19 @@ export function vaultOperations(settings: OperationsSettings): Operations {
     const name = nameOf(ref);
     return run("delete", ref, async () => {
       if (version === 1) {
-        const reply = await http.call("GET", paths.data(name));
+        const reply = await http.read(paths.data(name));
         if (reply.status === 404) return false;
-        await http.call("DELETE", paths.data(name));
+        await http.delete(paths.data(name));
         return true;
       }
       const current = await currentVersion(name);
       if (current === undefined) return false;
       if (settings.softDelete) {
         if (!current.live) return false;
-        await http.call("DELETE", paths.data(name));
+        await http.delete(paths.data(name));
         return true;
       }
-      await http.call("DELETE", paths.metadata(name));
+      await http.delete(paths.metadata(name));
       return current.live;
     });
   }

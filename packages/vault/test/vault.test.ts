@@ -31,6 +31,7 @@ beforeAll(async () => {
     userpass: {
       users: {
         app: { password: PASSWORD, policies: ["kv"] },
+        "ops=team@example.com": { password: PASSWORD, policies: ["kv"] },
         renewer: { password: PASSWORD, policies: ["kv"], ttl: 60, maxTtl: 3600 },
       },
     },
@@ -280,6 +281,18 @@ describe("vault: auth", () => {
 
     expect(secret?.value.reveal()).toBe("via-userpass");
     expect(logins(requests()).map((r) => r.path)).toEqual(["/v1/auth/userpass/login/app"]);
+  });
+
+  it("logs in with a username node-vault's path template would mangle (@, =)", async () => {
+    const ref = { key: uniqueKey("email") };
+    await backend().put(ref, "via-email-user");
+
+    const secret = await backend({
+      token: undefined,
+      userPass: { username: "ops=team@example.com", password: PASSWORD },
+    }).get(ref);
+
+    expect(secret?.value.reveal()).toBe("via-email-user");
   });
 
   it("logs in with Kubernetes at auth/kubernetes/login (not node-vault's auth//login) with the token file", async () => {
