@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type CachePolicy, tokenCache } from "./cache.ts";
 import { type CredentialConfig, normalizeScope, parseCredentials } from "./config.ts";
 import { credentialError, type FailureContext } from "./errors.ts";
@@ -64,10 +65,17 @@ export function createCredentials(
   const configs = parseCredentials(config);
   const cache = tokenCache();
   let closed = false;
+  // The credentials being minted in this async context: a credential whose templates call
+  // credential() on itself (directly or not) would otherwise wait for itself forever.
+  const minting = new AsyncLocalStorage<ReadonlySet<string>>();
 
   const lookup = (name: string, scope: CredentialScope, operation: string) => {
     const context: FailureContext = { name, operation, ...scope };
     if (closed) throw credentialError("UNAVAILABLE", "credentials are closed", context);
+    if (minting.getStore()?.has(name)) {
+      const message = "its templates refer to the credential itself through credential()";
+      throw credentialError("INVALID_OPTIONS", message, context);
+    }
     const found = configs.get(name);
     if (found === undefined) throw credentialError("NOT_FOUND", "no such credential", context);
     if (found.tenant !== undefined && scope.tenant !== undefined && scope.tenant !== found.tenant) {
@@ -99,7 +107,10 @@ export function createCredentials(
     scope: CredentialScope,
     context: FailureContext,
     requested: string | undefined,
-  ): Promise<AccessToken> => mintToken(manager, config, { scope, context, requested });
+  ): Promise<AccessToken> => {
+    const inner = new Set(minting.getStore()).add(context.name);
+    return minting.run(inner, () => mintToken(manager, config, { scope, context, requested }));
+  };
 
   const credentials: Credentials = {
     token(name, tokenOptions = {}) {

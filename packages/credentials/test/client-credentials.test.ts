@@ -162,4 +162,15 @@ describe("client_credentials", () => {
 
     await expect(manager.render("{{ credential() }}")).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
   });
+
+  it("fails, rather than waiting forever, on a credential whose template calls credential() on itself", async () => {
+    const credentials = createCredentials(manager, {
+      loop: config("basic", { clientSecret: "{{ credential('loop') }}" }),
+      ping: config("basic", { clientSecret: "{{ credential('pong') }}" }),
+      pong: config("basic", { clientSecret: "{{ credential('ping') }}" }),
+    });
+
+    await expect(credentials.token("loop")).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(credentials.token("ping")).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+  });
 });
