@@ -1,7 +1,9 @@
 import {
+  createSecretManager,
   isStrongboxError,
   nameCodec,
   namingRules,
+  parseYamlConfig,
   type SecretBackend,
   type SecretEntry,
 } from "@strongbox/core";
@@ -305,6 +307,44 @@ describe("doppler: options", () => {
     await backend.delete?.({ key: "from-config" });
     expect(() => fromConfig({ project: "p", config: "c" }, { path: "secret.doppler" })).toThrow(
       /secret\.doppler\.token/,
+    );
+  });
+});
+
+describe("doppler: through createSecretManager", () => {
+  it("the YAML block of the README configures the backend", async () => {
+    emulator.addConfig("billing", "prd");
+    const yaml = `
+secret:
+  type: doppler
+  doppler:
+    token: \${DOPPLER_TOKEN}
+    project: billing
+    config: prd
+    base-url: ${emulator.url}
+    secret-name-prefix: KESTRA
+    naming: scoped
+    ignore-tags: false
+    max-retries: 1
+    timeout: 5s
+`;
+    const manager = await createSecretManager(
+      parseYamlConfig(yaml, "strongbox.yaml", { DOPPLER_TOKEN: TOKEN }),
+    );
+    await manager.put({ namespace: "payments", key: "stripe-key" }, "sk-yaml", { description: "Stripe" });
+    expect(await manager.getValue({ namespace: "payments", key: "stripe-key" })).toBe("sk-yaml");
+    expect(emulator.secrets("billing", "prd").get("KESTRA_S_N_UPAYMENTS_S_USTRIPE_2DKEY")).toEqual({
+      raw: "sk-yaml",
+      note: "Stripe",
+    });
+  });
+
+  it("default tags in the configuration fail at start-up, since Doppler keeps none", async () => {
+    const config = {
+      secret: { type: "doppler", tags: { app: "x" }, doppler: { token: TOKEN, baseUrl: emulator.url } },
+    };
+    await expect(createSecretManager(config)).rejects.toSatisfy((error) =>
+      isStrongboxError(error, "INVALID_OPTIONS"),
     );
   });
 });

@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "@elastic/elasticsearch";
-import { isStrongboxError, type SecretBackend, type SecretEntry, type SecretRef } from "@strongbox/core";
+import {
+  createSecretManager,
+  isStrongboxError,
+  parseYamlConfig,
+  type SecretBackend,
+  type SecretEntry,
+  type SecretRef,
+} from "@strongbox/core";
 import { renderings, testBackend } from "@strongbox/testing";
 import {
   type ElasticsearchEmulator,
@@ -422,5 +429,45 @@ describe("elasticsearch: options", () => {
   it("with refresh false, declares that list is eventually consistent", () => {
     expect(backendOn(freshIndex(), { refresh: false }).capabilities.eventualList).toBe(true);
     expect(backendOn(freshIndex()).capabilities.eventualList).toBeUndefined();
+  });
+});
+
+describe("elasticsearch: through createSecretManager", () => {
+  it("the YAML block of the README configures the backend", async () => {
+    const secured = await startElasticsearchEmulator({ auth: { apiKey: "yaml-key" } });
+    try {
+      const yaml = `
+secret:
+  type: elasticsearch
+  prefix: kestra
+  elasticsearch:
+    node: ${secured.url}
+    auth:
+      api-key: \${ES_API_KEY}
+    index: strongbox-yaml
+    secret: \${STRONGBOX_ES_SECRET}
+    tags: { application: billing }
+    refresh: wait_for
+    create-index: true
+    page-size: 50
+    max-retries: 1
+    request-timeout: 5s
+`;
+      const config = parseYamlConfig(yaml, "strongbox.yaml", {
+        ES_API_KEY: "yaml-key",
+        STRONGBOX_ES_SECRET: SECRET,
+      });
+      const manager = await createSecretManager(config);
+      await manager.put({ namespace: "payments", key: "STRIPE" }, "sk-yaml");
+      expect(await manager.getValue({ namespace: "payments", key: "STRIPE" })).toBe("sk-yaml");
+      const source = secured.source(
+        "strongbox-yaml",
+        documentId("kestra", { namespace: "payments", key: "STRIPE" }),
+      );
+      expect(source).toMatchObject({ prefix: "kestra", tags: { application: "billing" } });
+      await manager.close();
+    } finally {
+      await secured.close();
+    }
   });
 });
