@@ -277,6 +277,19 @@ describe("cyberark adapter", () => {
     expect(count(/^\/resources\/acme$/)).toBeGreaterThan(1);
   });
 
+  it("raw naming writes and lists variables named by the key after branch and prefix", async () => {
+    const store = backend({ naming: "raw", prefix: "rawp", policyBranch: "apps/strongbox" });
+    await store.put?.({ key: "db/password" }, "raw-value", { tags: { kind: "raw" } });
+
+    const listed = [];
+    for await (const entry of store.list?.() ?? []) listed.push(entry.ref);
+
+    expect(conjur.variables.has("apps/strongbox/rawp/db/password")).toBe(true);
+    expect(listed).toEqual([{ key: "db/password" }]);
+    expect((await store.get({ key: "db/password" }))?.tags).toEqual({ kind: "raw" });
+    expect(await store.delete?.({ key: "db/password" })).toBe(true);
+  });
+
   it("raw naming reads a variable declared by someone else, by its id", async () => {
     await backend().put?.({ key: "placeholder" }, "x");
     conjur.variables.set("prod/db/password", {

@@ -27,6 +27,7 @@ const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
   );
 
 testBackend("1password (emulator)", () => backend());
+testBackend("1password (emulator, prefix)", () => backend({ prefix: "kestra" }));
 
 describe("1password adapter", () => {
   it("stores the value in a concealed field, tags as key=value and the exact ref in a hidden field", async () => {
@@ -167,6 +168,19 @@ describe("1password adapter", () => {
     } finally {
       leaks.stop();
     }
+  });
+
+  it("raw naming writes and lists items titled by the key after the prefix", async () => {
+    const store = backend({ naming: "raw", prefix: "rawp" });
+    await store.put?.({ key: "plain title" }, "raw-value", { tags: { kind: "raw" } });
+
+    const listed = [];
+    for await (const entry of store.list?.() ?? []) listed.push(entry.ref);
+
+    expect(emulator.items(vaultId).some((item) => item.title === "rawp/plain title")).toBe(true);
+    expect(listed).toEqual([{ key: "plain title" }]);
+    expect((await store.get({ key: "plain title" }))?.value.reveal()).toBe("raw-value");
+    expect(await store.delete?.({ key: "plain title" })).toBe(true);
   });
 
   it("raw naming reads an item made by a person, by its title", async () => {

@@ -194,7 +194,9 @@ export async function startOnePasswordEmulator(
       if (filter && !["name", "title"].includes(filter.attribute)) return error(400, "Invalid filter query");
       return {
         status: 200,
-        body: vaults.filter((vault) => !filter || compare(filter.op, vault.name, filter.value)),
+        body: vaults
+          .filter((vault) => !filter || compare(filter.op, vault.name, filter.value))
+          .map((vault) => ({ ...vault, items: items.get(vault.id)?.length ?? 0 })),
       };
     }
     const vault = vaults.find((candidate) => candidate.id === parts[2]);
