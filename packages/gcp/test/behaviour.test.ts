@@ -11,6 +11,7 @@ import {
   StrongboxError,
 } from "@strongbox/core";
 import { fromConfig, googleSecretManager } from "@strongbox/gcp";
+import { watchForLeaks } from "@strongbox/testing";
 import {
   type GoogleSecretManagerEmulator,
   startGoogleSecretManagerEmulator,
@@ -260,6 +261,24 @@ describe("permissions", () => {
     expect(list).toMatchObject({ code: "ACCESS_DENIED", operation: "list" });
     expect(get).toMatchObject({ code: "ACCESS_DENIED", operation: "get" });
     expect(get.message).toContain("readMetadata: false");
+  });
+  it("a failed AddSecretVersion carries no trace of the value in the error or its causes", async () => {
+    const backend = backendWith();
+    const ref = { key: "no-leak" };
+    await backend.put?.(ref, "first");
+    emulator.iam.roles = ["roles/secretmanager.viewer"];
+    const canary = `leak-canary-${Date.now()}`;
+    const leaks = watchForLeaks([canary]);
+
+    const error = await rejection(backend.put?.(ref, canary));
+    leaks.check(error, "the ACCESS_DENIED error");
+    leaks.stop();
+
+    expect(error.code).toBe("ACCESS_DENIED");
+    expect(emulator.requests.at(-1)).toMatchObject({
+      method: "AddSecretVersion",
+      code: grpc.status.PERMISSION_DENIED,
+    });
   });
 });
 
