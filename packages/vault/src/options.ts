@@ -1,4 +1,4 @@
-import { duration, type NamingMode, z } from "@strongbox/core";
+import { duration, type NamingMode, type Tags, tagsSchema, z } from "@strongbox/core";
 import type { NodeVaultClient } from "./client.ts";
 
 /** Options of {@link vault}. Exactly one way to authenticate: `token`, `userPass`, `appRole` or `kubernetes`. */
@@ -51,46 +51,56 @@ export interface VaultOptions {
 
 const mountPath = z.string().min(1).optional();
 
-/** The schema of {@link VaultOptions}; the configuration block uses it too (camelCase keys). */
+const shape = {
+  address: z.url().optional(),
+  namespace: z.string().min(1).optional(),
+  rootEngine: z.string().min(1).optional(),
+  engineVersion: z
+    .union([z.literal(1), z.literal(2), z.enum(["1", "2"])])
+    .transform((value) => Number(value) as 1 | 2)
+    .optional(),
+  token: z.string().min(1).optional(),
+  userPass: z
+    .strictObject({ username: z.string().min(1), password: z.string().min(1), mountPath })
+    .optional(),
+  appRole: z.strictObject({ roleId: z.string().min(1), secretId: z.string().min(1), mountPath }).optional(),
+  kubernetes: z
+    .strictObject({ role: z.string().min(1), mountPath, tokenPath: z.string().min(1).optional() })
+    .optional(),
+  prefix: z.string().min(1).optional(),
+  naming: z.enum(["scoped", "raw"]).optional(),
+  field: z
+    .string()
+    .min(1)
+    .refine((text) => !text.startsWith("strongbox-"), "the prefix strongbox- is reserved")
+    .optional(),
+  softDelete: z.boolean().optional(),
+  renewToken: z.boolean().optional(),
+  maxRetries: z.number().int().min(0).max(10).optional(),
+  retryDelay: duration.optional(),
+  timeout: duration.optional(),
+  client: z
+    .custom<NodeVaultClient>(
+      (value) =>
+        typeof value === "object" && value !== null && typeof Reflect.get(value, "request") === "function",
+      "expected a node-vault client",
+    )
+    .optional(),
+};
+
+const oneLogin = (options: Partial<Record<"token" | "userPass" | "appRole" | "kubernetes", unknown>>) =>
+  [options.token, options.userPass, options.appRole, options.kubernetes].filter(Boolean).length <= 1;
+const oneLoginMessage = { message: "give one of token, user-pass, app-role, kubernetes" };
+
+/** The schema of {@link VaultOptions}. */
 export const vaultOptionsSchema: z.ZodType<VaultOptions> = z
-  .strictObject({
-    address: z.url().optional(),
-    namespace: z.string().min(1).optional(),
-    rootEngine: z.string().min(1).optional(),
-    engineVersion: z
-      .union([z.literal(1), z.literal(2), z.enum(["1", "2"])])
-      .transform((value) => Number(value) as 1 | 2)
-      .optional(),
-    token: z.string().min(1).optional(),
-    userPass: z
-      .strictObject({ username: z.string().min(1), password: z.string().min(1), mountPath })
-      .optional(),
-    appRole: z.strictObject({ roleId: z.string().min(1), secretId: z.string().min(1), mountPath }).optional(),
-    kubernetes: z
-      .strictObject({ role: z.string().min(1), mountPath, tokenPath: z.string().min(1).optional() })
-      .optional(),
-    prefix: z.string().min(1).optional(),
-    naming: z.enum(["scoped", "raw"]).optional(),
-    field: z
-      .string()
-      .min(1)
-      .refine((text) => !text.startsWith("strongbox-"), "the prefix strongbox- is reserved")
-      .optional(),
-    softDelete: z.boolean().optional(),
-    renewToken: z.boolean().optional(),
-    maxRetries: z.number().int().min(0).max(10).optional(),
-    retryDelay: duration.optional(),
-    timeout: duration.optional(),
-    client: z
-      .custom<NodeVaultClient>(
-        (value) =>
-          typeof value === "object" && value !== null && typeof Reflect.get(value, "request") === "function",
-        "expected a node-vault client",
-      )
-      .optional(),
-  })
-  .refine(
-    (options) =>
-      [options.token, options.userPass, options.appRole, options.kubernetes].filter(Boolean).length <= 1,
-    { message: "give one of token, user-pass, app-role, kubernetes" },
-  ) as unknown as z.ZodType<VaultOptions>;
+  .strictObject(shape)
+  .refine(oneLogin, oneLoginMessage) as unknown as z.ZodType<VaultOptions>;
+
+/**
+ * The schema of the configuration block (camelCase keys): the options, plus the
+ * block's default `tags`, which the manager merges into every write.
+ */
+export const vaultConfigSchema: z.ZodType<VaultOptions & { tags?: Tags }> = z
+  .strictObject({ ...shape, tags: tagsSchema.optional() })
+  .refine(oneLogin, oneLoginMessage) as unknown as z.ZodType<VaultOptions & { tags?: Tags }>;

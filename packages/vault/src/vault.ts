@@ -14,7 +14,7 @@ import {
 import { type VaultAuth, vaultSession } from "./auth.ts";
 import { buildNodeVault, vaultHttp } from "./client.ts";
 import { type Operations, vaultOperations } from "./operations.ts";
-import { type VaultOptions, vaultOptionsSchema } from "./options.ts";
+import { type VaultOptions, vaultConfigSchema, vaultOptionsSchema } from "./options.ts";
 
 const TYPE = "vault";
 const KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -140,7 +140,8 @@ function authOf(options: VaultOptions): VaultAuth {
  * keys, validated, with the configuration's prefix.
  */
 export const fromConfig: BackendFromConfig = (options, context) => {
-  const parsed = parseOptions(vaultOptionsSchema, options, context.path, TYPE);
+  // The block's default tags are the manager's to merge (withDefaultTags), not the adapter's.
+  const { tags: _defaultTags, ...parsed } = parseOptions(vaultConfigSchema, options, context.path, TYPE);
   return vault({
     ...parsed,
     ...(parsed.prefix === undefined && context.prefix !== undefined && { prefix: context.prefix }),

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isStrongboxError, type StrongboxError } from "@strongbox/core";
+import { createSecretManager, isStrongboxError, type StrongboxError } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import { startVaultEmulator, type VaultEmulator } from "@strongbox/testing/emulators/vault";
 import { fromConfig, type VaultOptions, vault } from "@strongbox/vault";
@@ -554,6 +554,32 @@ describe("vault: options", () => {
 
   it("refuses two auth methods at once", () => {
     expect(() => vault({ token: "t", appRole: { roleId: "r", secretId: "s" } })).toThrow(/one of token/);
+  });
+
+  it("works through createSecretManager from a kebab-case configuration, with the block's default tags", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "vault",
+        prefix: "managed",
+        vault: {
+          address: emulator.url,
+          "user-pass": { username: "app", password: PASSWORD },
+          "engine-version": 2,
+          "root-engine": "secret",
+          tags: { application: "billing" },
+        },
+      },
+    });
+    const ref = { namespace: "company.team", key: uniqueKey("managed") };
+
+    await manager.put(ref, "through-the-manager", { tags: { team: "ops" } });
+    const secret = await manager.get(ref);
+    const list = await raw("GET", "secret/metadata/managed?list=true");
+
+    expect(secret?.value.reveal()).toBe("through-the-manager");
+    expect(secret?.tags).toEqual({ application: "billing", team: "ops" });
+    expect(list.json.data.keys).toContain("~ncompany.team/");
+    await manager.close();
   });
 
   it("fromConfig takes the configuration's prefix, and every path starts with it", async () => {
