@@ -7,12 +7,16 @@ import { newManager } from "./support/fixtures.ts";
 describe("credentials configuration", () => {
   let endpoint: HttpEmulator;
   let manager: SecretManager;
+  let lastBody = new URLSearchParams();
 
   beforeAll(async () => {
-    endpoint = await startHttpEmulator(() => ({
-      status: 200,
-      body: { access_token: "from-the-emulator", token_type: "bearer", expires_in: 60 },
-    }));
+    endpoint = await startHttpEmulator((request) => {
+      lastBody = new URLSearchParams(request.body.toString("utf8"));
+      return {
+        status: 200,
+        body: { access_token: "from-the-emulator", token_type: "bearer", expires_in: 60 },
+      };
+    });
   });
   afterAll(async () => {
     await endpoint.close();
@@ -82,6 +86,26 @@ describe("credentials configuration", () => {
 
     expect(token.tokenType).toBe("Bearer");
     expect(token.value.reveal()).toBe("from-the-emulator");
+  });
+
+  it("sends the extra parameters and the scope in the form, the secret in Basic auth only", async () => {
+    const credentials = createCredentials(manager, {
+      my_oauth: { ...valid(), scope: "b a", parameters: { audience: "https://api.example.com" } },
+    });
+
+    await credentials.token("my_oauth");
+
+    const headers = endpoint.requests.at(-1)?.headers;
+    expect(Object.fromEntries(lastBody)).toEqual({
+      grant_type: "client_credentials",
+      scope: "a b",
+      audience: "https://api.example.com",
+    });
+    // RFC 6749 section 2.3.1: id and secret are form-encoded before Basic.
+    const basic = Buffer.from(String(headers?.authorization).replace(/^Basic /, ""), "base64").toString(
+      "utf8",
+    );
+    expect(basic.split(":").map(decodeURIComponent)).toEqual(["etl", "config-client-secret"]);
   });
 
   it("refuses plain http unless allowInsecureRequests is set", async () => {

@@ -75,7 +75,7 @@ describe("credential errors", () => {
     });
     const leaks = watchForLeaks([
       "wrong-client-secret-value",
-      Buffer.from("etl:wrong-client-secret-value").toString("base64"),
+      Buffer.from("etl:wrong%2Dclient%2Dsecret%2Dvalue").toString("base64"),
     ]);
 
     const basic = await failure(credentials.token("basic"));
