@@ -202,6 +202,29 @@ describe("names and tags", () => {
     expect(callsSince(start)).toHaveLength(0);
   });
 
+  it("get reads a version by number or by alias, and reports the version it read", async () => {
+    const backend = backendWith();
+    const ref = { key: "aliased" };
+    await backend.put?.(ref, "one");
+    await backend.put?.(ref, "two");
+    const name = `projects/${PROJECT}/secrets/aliased`;
+    await client.updateSecret({
+      secret: { name, versionAliases: { stable: 1 } },
+      updateMask: { paths: ["version_aliases"] },
+    });
+
+    const stable = await backend.get(ref, { version: "stable" });
+    const latest = await backend.get(ref);
+    const missing = await backend.get(ref, { version: "9" });
+    const malformed = await rejection(backend.get(ref, { version: "a/b" }));
+
+    expect(stable).toMatchObject({ version: "1" });
+    expect(stable?.value.reveal()).toBe("one");
+    expect(latest).toMatchObject({ version: "2" });
+    expect(missing).toBeUndefined();
+    expect(malformed.code).toBe("INVALID_NAME");
+  });
+
   it("a disabled version is an error, not a missing secret", async () => {
     const backend = backendWith();
     const ref = { key: "disabled" };

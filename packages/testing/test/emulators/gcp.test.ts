@@ -216,6 +216,26 @@ describe("versions", () => {
     expect(enableDestroyed.code).toBe(grpc.status.FAILED_PRECONDITION);
   });
 
+  it("resolves version aliases set with UpdateSecret, and GetSecretVersion resolves latest", async () => {
+    const id = project();
+    const secret = (await create(id, "aliases")).name as string;
+    await add(secret, "one");
+    await add(secret, "two");
+
+    await client.updateSecret({
+      secret: { name: secret, versionAliases: { prod: 1 } },
+      updateMask: { paths: ["version_aliases"] },
+    });
+    const [prod] = await client.accessSecretVersion({ name: `${secret}/versions/prod` });
+    const [described] = await client.getSecretVersion({ name: `${secret}/versions/latest` });
+    const unknown = await failure(client.accessSecretVersion({ name: `${secret}/versions/staging` }));
+
+    expect(prod.name).toBe(`${secret}/versions/1`);
+    expect(Buffer.from(prod.payload?.data as Uint8Array).toString()).toBe("one");
+    expect(described).toMatchObject({ name: `${secret}/versions/2`, state: "ENABLED" });
+    expect(unknown.code).toBe(grpc.status.NOT_FOUND);
+  });
+
   it("lists versions newest first, with their states, filtered by state", async () => {
     const id = project();
     const secret = (await create(id, "list")).name as string;
