@@ -9,6 +9,7 @@ export interface ConjurClientOptions {
   apiKey?: string;
   retries: number;
   retryDelay: number;
+  timeout: number;
   fetch: typeof fetch;
 }
 
@@ -79,7 +80,7 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
       let response: Response | undefined;
       let network: Error | undefined;
       try {
-        response = await options.fetch(url, init);
+        response = await options.fetch(url, { ...init, signal: AbortSignal.timeout(options.timeout) });
       } catch (error) {
         // undici's errors carry no headers, but keep only the reason anyway.
         const reason = (error as { cause?: { code?: string; message?: string } }).cause;

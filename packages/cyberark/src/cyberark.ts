@@ -67,6 +67,7 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
     ...(parsed.apiKey === undefined ? {} : { apiKey: parsed.apiKey }),
     retries: parsed.retries ?? 2,
     retryDelay: parsed.retryDelay ?? 100,
+    timeout: parsed.timeout ?? 30_000,
     fetch: parsed.fetch ?? ((input, init) => fetch(input, init)),
   });
   const idOf = (ref: SecretRef): string => head + codec.encode(ref);

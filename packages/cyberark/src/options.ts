@@ -29,13 +29,16 @@ export interface CyberArkOptions {
   retries?: number;
   /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
   retryDelay?: number | string;
+  /** Time allowed per HTTP request, in ms or as text (`"30s"`); a request that takes longer is retried. @default 30000 */
+  timeout?: number | string;
   /** The `fetch` to use: the test seam. @default globalThis.fetch */
   fetch?: typeof fetch;
 }
 
 /** The options after validation: durations in ms. */
-export interface ResolvedCyberArkOptions extends Omit<CyberArkOptions, "retryDelay"> {
+export interface ResolvedCyberArkOptions extends Omit<CyberArkOptions, "retryDelay" | "timeout"> {
   retryDelay?: number;
+  timeout?: number;
 }
 
 const schema = z
@@ -52,6 +55,7 @@ const schema = z
     manageVariables: z.boolean().optional(),
     retries: z.number().int().min(0).max(10).optional(),
     retryDelay: duration.optional(),
+    timeout: duration.optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === "function").optional(),
   })
   .strict()

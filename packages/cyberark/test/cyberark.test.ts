@@ -242,6 +242,18 @@ describe("cyberark adapter", () => {
     expect(conjur.requests.length - before).toBe(3);
   });
 
+  it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {
+    const store = backend({ timeout: 50, retries: 1 });
+    await store.put?.({ key: "slow" }, "x");
+    conjur.faults.latencyMs = 300;
+    const before = conjur.requests.length;
+
+    const error = await failure(store.get({ key: "slow" }));
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(conjur.requests.length - before).toBe(2);
+  });
+
   it("neither the API key, the token nor the value leaks into errors", async () => {
     const value = "conjur-canary-value-42";
     const leaks = watchForLeaks(["admin-api-key", "Admin-Password1", value]);

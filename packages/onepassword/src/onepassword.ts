@@ -57,6 +57,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       serverURL: parsed.address as string,
       token: parsed.token as string,
       keepAlive: false,
+      timeout: parsed.timeout ?? 15_000,
     }));
 
   /** Runs one SDK call with bounded retries; `undefined` on 404 when `absentOn404`. */

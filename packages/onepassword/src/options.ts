@@ -19,13 +19,16 @@ export interface OnePasswordOptions {
   retries?: number;
   /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
   retryDelay?: number | string;
+  /** Time allowed per HTTP request, in ms or as text (`"15s"`); a request that takes longer is retried. @default 15000 */
+  timeout?: number | string;
   /** A configured Connect client (`OnePasswordConnect(...)`): the test seam. @default built from address and token */
   client?: OPConnect;
 }
 
 /** The options after validation: durations in ms. */
-export interface ResolvedOnePasswordOptions extends Omit<OnePasswordOptions, "retryDelay"> {
+export interface ResolvedOnePasswordOptions extends Omit<OnePasswordOptions, "retryDelay" | "timeout"> {
   retryDelay?: number;
+  timeout?: number;
 }
 
 const schema = z
@@ -38,6 +41,7 @@ const schema = z
     tags: tagsSchema.optional(),
     retries: z.number().int().min(0).max(10).optional(),
     retryDelay: duration.optional(),
+    timeout: duration.optional(),
     client: z.custom<OPConnect>((value) => typeof value === "object" && value !== null).optional(),
   })
   .strict()

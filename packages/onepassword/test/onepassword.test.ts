@@ -157,6 +157,16 @@ describe("1password adapter", () => {
     expect(emulator.requests.length - before).toBe(3);
   });
 
+  it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {
+    emulator.faults.latencyMs = 300;
+    const before = emulator.requests.length;
+
+    const error = await failure(backend({ timeout: 50, retries: 1 }).get({ key: "slow" }));
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(emulator.requests.length - before).toBe(2);
+  });
+
   it("a dropped connection ends in UNAVAILABLE and neither the token nor the value leaks", async () => {
     const value = "drop-canary-value-123";
     const leaks = watchForLeaks([emulator.token, value]);
