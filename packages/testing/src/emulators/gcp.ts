@@ -148,7 +148,15 @@ let serviceDefinition: grpc.ServiceDefinition | undefined;
 function loadService(): grpc.ServiceDefinition {
   if (serviceDefinition) return serviceDefinition;
   const require = createRequire(import.meta.url);
-  const file = require.resolve("@google-cloud/secret-manager/build/protos/protos.json");
+  let file: string;
+  try {
+    file = require.resolve("@google-cloud/secret-manager/build/protos/protos.json");
+  } catch (error) {
+    throw new Error(
+      "startGoogleSecretManagerEmulator() builds its service from the protos of @google-cloud/secret-manager, an optional peer dependency: npm install -D @google-cloud/secret-manager",
+      { cause: error },
+    );
+  }
   const definition = protoLoader.fromJSON(require(file), {
     keepCase: false,
     longs: String,
