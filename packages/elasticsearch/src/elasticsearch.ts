@@ -3,6 +3,8 @@ import {
   type Capabilities,
   cleanRef,
   createCipher,
+  refId,
+  type Secret,
   type SecretBackend,
   type SecretEntry,
   type SecretRef,
@@ -25,6 +27,8 @@ import { type ElasticsearchOptions, type ResolvedOptions, resolveOptions } from 
 const TYPE = "elasticsearch";
 /** Attempts of a plain `put` that keeps losing races to other writers before it reports CONFLICT. */
 const PUT_ATTEMPTS = 5;
+/** Documents per `_mget` call. */
+const MGET_BATCH = 500;
 
 /**
  * Elasticsearch as a secret store (`type: elasticsearch`). Values are kept only as
@@ -91,6 +95,16 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
     }
   }
 
+  /** Decrypts a document read for `ref`: its envelope must have been made for this ref and prefix. */
+  function secretOf(ref: SecretRef, found: estypes.GetGetResult<SecretDocument>): Secret {
+    const source = found._source as SecretDocument;
+    return {
+      ref: cleanRef(ref),
+      value: cipher.decrypt(source.envelope, cleanRef(ref), scope),
+      ...metadataOf(source, formatVersion(found._seq_no, found._primary_term)),
+    };
+  }
+
   const conflict = (ref: SecretRef, message: string) =>
     new StrongboxError("CONFLICT", message, { backend: TYPE, operation: "put", ref });
 
@@ -101,13 +115,29 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
     async get(ref) {
       validateRef(ref);
       const found = await call("get", ref, (es) => readDocument(es, index, documentId(prefix, ref), true));
-      if (found?._source === undefined) return undefined;
-      const value = cipher.decrypt(found._source.envelope, cleanRef(ref), scope);
-      return {
-        ref: cleanRef(ref),
-        value,
-        ...metadataOf(found._source, formatVersion(found._seq_no, found._primary_term)),
-      };
+      return found?._source === undefined ? undefined : secretOf(ref, found);
+    },
+
+    async getMany(refs) {
+      for (const ref of refs) validateRef(ref);
+      const out = new Map<string, Secret>();
+      for (let start = 0; start < refs.length; start += MGET_BATCH) {
+        const batch = refs.slice(start, start + MGET_BATCH);
+        const ids = batch.map((ref) => documentId(prefix, ref));
+        const reply = await call("getMany", undefined, (es) => es.mget<SecretDocument>({ index, ids }));
+        for (const [i, doc] of reply.docs.entries()) {
+          const ref = batch[i] as SecretRef;
+          if ("error" in doc) {
+            throw new StrongboxError("BACKEND", `Elasticsearch could not read it (${doc.error.type})`, {
+              backend: TYPE,
+              operation: "getMany",
+              ref,
+            });
+          }
+          if (doc.found && doc._source !== undefined) out.set(refId(ref), secretOf(ref, doc));
+        }
+      }
+      return out;
     },
 
     async *list(query = {}) {

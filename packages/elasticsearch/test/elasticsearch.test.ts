@@ -4,6 +4,7 @@ import {
   createSecretManager,
   isStrongboxError,
   parseYamlConfig,
+  refId,
   type SecretBackend,
   type SecretEntry,
   type SecretRef,
@@ -267,6 +268,36 @@ describe("elasticsearch: ids, versions and concurrency", () => {
     await must(backend.put)({ key: "ONCE" }, "one", { expectedVersion: null });
     await expect(must(backend.put)({ key: "ONCE" }, "two", { expectedVersion: "0" })).rejects.toSatisfy(
       (error) => isStrongboxError(error, "CONFLICT"),
+    );
+  });
+});
+
+describe("elasticsearch: getMany", () => {
+  it("reads many secrets in one _mget call; missing ones are absent from the map", async () => {
+    const backend = backendOn(freshIndex());
+    const refs = [{ key: "ONE" }, { namespace: "n", key: "TWO" }, { key: "MISSING" }];
+    await must(backend.put)(refs[0] as SecretRef, "one");
+    await must(backend.put)(refs[1] as SecretRef, "two");
+    const before = es.requests.filter((request) => request.path.endsWith("/_mget")).length;
+    const found = await must(backend.getMany)(refs);
+    expect(es.requests.filter((request) => request.path.endsWith("/_mget")).length - before).toBe(1);
+    expect([...found.keys()]).toEqual([refId(refs[0] as SecretRef), refId(refs[1] as SecretRef)]);
+    expect(found.get(refId(refs[1] as SecretRef))?.value.reveal()).toBe("two");
+  });
+
+  it("a moved envelope fails getMany with DECRYPT_FAILED too", async () => {
+    const index = freshIndex();
+    const backend = backendOn(index);
+    await must(backend.put)({ key: "A" }, "a");
+    await must(backend.put)({ key: "B" }, "b");
+    const target = es.source(index, documentId(undefined, { key: "B" }));
+    await raw.index({
+      index,
+      id: documentId(undefined, { key: "B" }),
+      document: { ...target, envelope: es.source(index, documentId(undefined, { key: "A" }))?.envelope },
+    });
+    await expect(must(backend.getMany)([{ key: "A" }, { key: "B" }])).rejects.toSatisfy((error) =>
+      isStrongboxError(error, "DECRYPT_FAILED"),
     );
   });
 });

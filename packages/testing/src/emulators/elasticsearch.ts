@@ -93,7 +93,7 @@ const GENERIC_ERRORS: Record<number, [string, string]> = {
 /**
  * Starts an in-memory Elasticsearch 9 speaking the REST protocol the official client
  * uses: indices (create, HEAD, get, mapping, delete, refresh), documents (`_doc`,
- * `_create`, `op_type`, `if_seq_no`/`if_primary_term`, `refresh`), and `_search`/`_count`
+ * `_create`, `op_type`, `if_seq_no`/`if_primary_term`, `refresh`, `_mget`), and `_search`/`_count`
  * with `term`, `terms`, `ids`, `prefix`, `exists`, `bool`, `match_all`, sort,
  * `search_after`, `from`/`size` and `_source` filtering. Every response carries
  * `x-elastic-product: Elasticsearch`, which the client requires.
@@ -166,6 +166,10 @@ export async function startElasticsearchEmulator(
     if ((second === "_search" || second === "_count") && third === undefined) {
       if (method !== "GET" && method !== "POST") throw unknownRoute(request);
       return search(requireIndex(first), request, second === "_count");
+    }
+    if (second === "_mget" && third === undefined) {
+      if (method !== "GET" && method !== "POST") throw unknownRoute(request);
+      return multiGet(requireIndex(first), request);
     }
     if (second === "_doc" && third === undefined && method === "POST") {
       return write(first, randomBytes(15).toString("base64url").slice(0, 20), request, "create");
@@ -321,33 +325,35 @@ export async function startElasticsearchEmulator(
     const index = requireIndex(name);
     const doc = index.live.get(id);
     if (request.method === "HEAD") return { status: doc === undefined ? 404 : 200 };
-    if (doc === undefined) return { status: 404, body: { _index: name, _id: id, found: false } };
-    const query = request.url.searchParams;
-    const list = (key: string) =>
-      query
-        .get(key)
-        ?.split(",")
-        .filter((field) => field !== "");
-    const sourceParam = query.get("_source");
-    const filter =
-      sourceParam === "false"
-        ? false
-        : {
-            includes:
-              list("_source_includes") ??
-              (sourceParam === null || sourceParam === "true" ? undefined : list("_source")),
-            excludes: list("_source_excludes"),
-          };
+    const body = docBody(index, id, sourceFilterOf(request.url.searchParams));
+    return { status: doc === undefined ? 404 : 200, body };
+  }
+
+  /** A document as `GET _doc` and `_mget` show it (realtime). */
+  function docBody(index: Index, id: string, filter: unknown): JsonObject {
+    const doc = index.live.get(id);
+    if (doc === undefined) return { _index: index.name, _id: id, found: false };
     const source = filterSource(doc.source, filter);
-    return ok({
-      _index: name,
+    return {
+      _index: index.name,
       _id: id,
       _version: doc.version,
       _seq_no: doc.seqNo,
       _primary_term: PRIMARY_TERM,
       found: true,
       ...(source !== undefined && { _source: source }),
-    });
+    };
+  }
+
+  function multiGet(index: Index, request: EmulatorRequest): EmulatorResponse {
+    const body = request.json<{ ids?: unknown; docs?: unknown }>() ?? {};
+    const filter = sourceFilterOf(request.url.searchParams);
+    let ids: string[];
+    if (Array.isArray(body.ids)) ids = body.ids.map(String);
+    else if (Array.isArray(body.docs)) ids = body.docs.map((doc) => String((doc as { _id?: unknown })._id));
+    else throw validationFailed(["no documents to get"]);
+    if (ids.length === 0) throw validationFailed(["no documents to get"]);
+    return ok({ docs: ids.map((id) => docBody(index, id, filter)) });
   }
 
   function deleteDoc(name: string, id: string, request: EmulatorRequest): EmulatorResponse {
@@ -455,6 +461,23 @@ export async function startElasticsearchEmulator(
     source: (index: string, id: string) => indices.get(index)?.live.get(id)?.source,
     indexNames: () => [...indices.keys()],
   });
+}
+
+/** The `_source`, `_source_includes` and `_source_excludes` parameters as a filter. */
+function sourceFilterOf(query: URLSearchParams): unknown {
+  const list = (key: string) =>
+    query
+      .get(key)
+      ?.split(",")
+      .filter((field) => field !== "");
+  const sourceParam = query.get("_source");
+  if (sourceParam === "false") return false;
+  return {
+    includes:
+      list("_source_includes") ??
+      (sourceParam === null || sourceParam === "true" ? undefined : list("_source")),
+    excludes: list("_source_excludes"),
+  };
 }
 
 function ok(body: JsonObject): EmulatorResponse {

@@ -124,6 +124,26 @@ describe("elasticsearch emulator: documents", () => {
     expect(missing.body).toEqual({ _index: index, _id: "y", found: false });
   });
 
+  it("_mget returns each document realtime, found:false for a miss, with _source filtering", async () => {
+    const index = freshIndex();
+    await call("PUT", `/${index}/_doc/a`, { key: "a", secret: "x" });
+    const reply = await call("POST", `/${index}/_mget?_source_excludes=secret`, { ids: ["a", "b"] });
+    expect(reply.status).toBe(200);
+    expect(reply.body.docs).toEqual([
+      {
+        _index: index,
+        _id: "a",
+        _version: 1,
+        _seq_no: 0,
+        _primary_term: 1,
+        found: true,
+        _source: { key: "a" },
+      },
+      { _index: index, _id: "b", found: false },
+    ]);
+    expect((await call("POST", `/${index}/_mget`, { ids: [] })).status).toBe(400);
+  });
+
   it("op_type=create and _create refuse an existing id with version_conflict_engine_exception", async () => {
     const index = freshIndex();
     await call("PUT", `/${index}/_create/x`, { key: "x" });
