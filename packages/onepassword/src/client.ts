@@ -160,7 +160,8 @@ export function classify(error: unknown): Failure {
     // Network errors (ECONNRESET, ECONNREFUSED, ETIMEDOUT, ECONNABORTED...) have a code and no status.
     return { message: code ?? message, retryable: code !== undefined };
   }
-  return { message: String(error), retryable: false };
+  // The SDK rejects with the response body when it is not JSON (a proxy's error page...).
+  return { message: `unexpected answer: ${String(error).slice(0, 200)}`, retryable: false };
 }
 
 /** The error for a failure: the code its status means, and a cause holding only status and message. */

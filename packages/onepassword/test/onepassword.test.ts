@@ -133,6 +133,13 @@ describe("1password adapter", () => {
       onePassword({ client: stub, vaultId, retryDelay: 0 }).list?.()[Symbol.asyncIterator]().next(),
     );
 
+    const html = {
+      listItemsByTitle: () => Promise.reject("<html>proxy error</html>"),
+    } as unknown as OPConnect;
+    const unexpected = await failure(onePassword({ client: html, vaultId }).get({ key: "k" }));
+
+    expect(isStrongboxError(unexpected, "BACKEND")).toBe(true);
+    expect((unexpected as Error).message).toContain("unexpected answer");
     expect(isStrongboxError(denied, "ACCESS_DENIED")).toBe(true);
     expect((denied as Error).cause).toBeInstanceOf(Error);
     expect(isStrongboxError(unavailable, "UNAVAILABLE")).toBe(true);
