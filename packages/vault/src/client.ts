@@ -98,6 +98,8 @@ export function buildNodeVault(address: string, namespace: string | undefined): 
   return nodeVault({
     endpoint: address,
     noCustomHTTPVerbs: true,
+    // node-vault's `debug` logger prints request bodies (values, passwords) under DEBUG=node-vault.
+    debug: () => undefined,
     ...(namespace !== undefined && { namespace }),
   }) as NodeVaultClient;
 }

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSecretManager, isStrongboxError, type StrongboxError } from "@strongbox/core";
@@ -448,6 +449,26 @@ describe("vault: auth", () => {
     expect(requests().map((r) => r.path)).toContain("/v1/auth/token/lookup-self");
     expect(requests().map((r) => r.path)).toContain("/v1/auth/token/renew-self");
     expect(emulator.tokenInfo(token)?.expiresAt).toBeGreaterThan(Date.now() + 50_000);
+  });
+});
+
+describe("vault: nothing secret in node-vault's debug output", () => {
+  it("with DEBUG=node-vault on, neither the value nor the password reaches the process output", async () => {
+    const debug = createRequire(import.meta.url)("debug") as {
+      enable(namespaces: string): void;
+      disable(): string;
+    };
+    const value = `debug-canary-${uniqueKey("v")}`;
+    const leaks = watchForLeaks([value, PASSWORD]);
+    debug.enable("node-vault");
+    try {
+      const store = backend({ token: undefined, userPass: { username: "app", password: PASSWORD } });
+
+      await store.put({ key: uniqueKey("debug") }, value);
+    } finally {
+      debug.disable();
+      leaks.stop();
+    }
   });
 });
 
