@@ -5,6 +5,7 @@ import {
   type SecretRef,
   SecretValue,
   StrongboxError,
+  validateRef,
 } from "@strongbox/core";
 import { type CallContext, Code, codeOf, fail, orMissing, toError } from "./client.ts";
 import {
@@ -32,7 +33,7 @@ export async function writeSecret(
   value: SecretInput,
   options: PutOptions = {},
 ): Promise<SecretMetadata> {
-  const name = await store.secretName(ref, "put");
+  validateRef(ref);
   const where = { operation: "put", ref };
   if (options.expectedVersion !== undefined)
     throw new StrongboxError("UNSUPPORTED", "Secret Manager has no check-and-set on versions", {
@@ -51,6 +52,7 @@ export async function writeSecret(
       backend: TYPE,
       ...where,
     });
+  const name = await store.secretName(ref, "put");
   // Tags given replace the secret's tags; without them the secret keeps its own. Default tags fill in either way.
   const tags = options.tags === undefined ? undefined : { ...store.defaultTags, ...options.tags };
   const getSecret = () => store.call((o) => store.sdk().getSecret({ name }, o), where);
