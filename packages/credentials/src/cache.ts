@@ -1,3 +1,4 @@
+import { isStrongboxError } from "@strongbox/core";
 import type { AccessToken } from "./types.ts";
 
 /** How one credential's tokens are cached. */
@@ -64,6 +65,12 @@ export function tokenCache(): TokenCache {
             return token;
           },
           (error: unknown) => {
+            // The server is down during the refresh window: the old token is still good until it expires.
+            const previous = entries.get(key);
+            const expiresAt = previous?.token.expiresAt?.getTime() ?? 0;
+            if (previous !== undefined && expiresAt > Date.now() && isStrongboxError(error, "UNAVAILABLE")) {
+              return previous.token;
+            }
             entries.delete(key);
             throw error;
           },

@@ -1,4 +1,5 @@
 import type { SecretManager } from "@strongbox/core";
+import { startHttpEmulator } from "@strongbox/testing/emulators/http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createCredentials, refreshTime } from "../src/index.ts";
 import { type AuthorizationServer, startAuthorizationServer } from "./support/authorization-server.ts";
@@ -81,6 +82,48 @@ describe("token cache", () => {
     expect(cached.value.reveal()).toBe(first.value.reveal());
     expect(refreshed.value.reveal()).not.toBe(first.value.reveal());
     expect(server.tokenRequests() - before).toBe(1);
+  });
+
+  it("serves the old token while the server is unavailable in the refresh window, not after expiry", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const down = await startHttpEmulator(() => ({
+      status: 200,
+      body: { access_token: `token-${Date.now()}`, token_type: "Bearer", expires_in: 3600 },
+    }));
+    const credentials = createCredentials(manager, {
+      my_oauth: config({ tokenEndpoint: `${down.url}/token`, allowInsecureRequests: true }),
+    });
+    try {
+      const first = await credentials.token("my_oauth");
+      down.faults.failNext(2, 503, { error: "temporarily_unavailable" });
+
+      vi.setSystemTime(start + 3600_000 - 30_000);
+      const stale = await credentials.token("my_oauth");
+      vi.setSystemTime(start + 3600_000 + 1_000);
+      const expired = await credentials.token("my_oauth").catch((error: unknown) => error);
+
+      expect(stale.value.reveal()).toBe(first.value.reveal());
+      expect(expired).toMatchObject({ code: "UNAVAILABLE" });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("does not serve the old token when the client was revoked", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    server.addClient({ client_id: "soon-revoked", client_secret: SECRET });
+    const credentials = createCredentials(manager, { my_oauth: config({ clientId: "soon-revoked" }) });
+    await credentials.token("my_oauth");
+    server.revokeClient("soon-revoked");
+
+    vi.setSystemTime(start + 3600_000 - 30_000);
+
+    await expect(credentials.token("my_oauth")).rejects.toMatchObject({
+      code: "ACCESS_DENIED",
+      cause: { error: "invalid_client" },
+    });
   });
 
   it("keeps one token per requested scope, in any order of its parts", async () => {
