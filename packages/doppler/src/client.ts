@@ -22,6 +22,8 @@ export interface DopplerSecret {
 export interface DopplerApi {
   /** The raw value and note of a secret; `undefined` when Doppler says it does not exist. */
   getSecret(name: string, ref: SecretRef): Promise<DopplerSecret | undefined>;
+  /** The raw values and notes of several secrets in one call per batch; missing names are absent. */
+  getSecrets(names: readonly string[]): Promise<Map<string, DopplerSecret>>;
   /** Every secret name of the config, managed `DOPPLER_*` names left out. */
   listNames(): Promise<string[]>;
   setSecret(name: string, value: string, ref: SecretRef): Promise<void>;
@@ -34,6 +36,8 @@ const TYPE = "doppler";
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 /** Longest wait a `Retry-After` may ask for before the adapter gives up instead. */
 const MAX_RETRY_AFTER_MS = 10_000;
+/** Longest comma-joined name list sent in one URL by `getSecrets`. */
+const MAX_NAMES_CHARS = 4000;
 
 interface Reply {
   status: number;
@@ -125,6 +129,27 @@ export function dopplerApi(options: DopplerApiOptions): DopplerApi {
         if (error instanceof ReplyError && isMissingSecret(error.reply)) return undefined;
         throw unwrap(error);
       }
+    },
+    async getSecrets(names) {
+      const found = new Map<string, DopplerSecret>();
+      for (const batch of batches(names)) {
+        const reply = await request("getMany", undefined, "GET", "/v3/configs/config/secrets", {
+          ...scope(),
+          secrets: batch.join(","),
+          include_dynamic_secrets: "false",
+          include_managed_secrets: "false",
+        }).catch((error: unknown) => {
+          throw unwrap(error);
+        });
+        const secrets = (reply.body.secrets ?? {}) as Record<string, { raw?: unknown; note?: unknown }>;
+        for (const name of batch) {
+          const value = secrets[name];
+          if (typeof value?.raw !== "string") continue;
+          const note = typeof value.note === "string" && value.note !== "" ? value.note : undefined;
+          found.set(name, { raw: value.raw, note });
+        }
+      }
+      return found;
     },
     async listNames() {
       const reply = await request("list", undefined, "GET", "/v3/configs/config/secrets/names", {
@@ -246,6 +271,24 @@ function plainCause(error: unknown): Error {
   const cause = new Error(`${error instanceof Error ? error.message : String(error)}${inner}`);
   cause.name = error instanceof Error ? error.name : "Error";
   return cause;
+}
+
+/** Splits names into batches whose comma-joined list stays short enough for a URL. */
+function batches(names: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const name of new Set(names)) {
+    if (current.length > 0 && length + name.length + 1 > MAX_NAMES_CHARS) {
+      out.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(name);
+    length += name.length + 1;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,6 +6,8 @@ import {
   nameCodec,
   namingRules,
   parseOptions,
+  refId,
+  type Secret,
   type SecretBackend,
   type SecretEntry,
   type SecretMetadata,
@@ -14,7 +16,7 @@ import {
   StrongboxError,
   z,
 } from "@strongbox/core";
-import { type DopplerApi, dopplerApi } from "./client.ts";
+import { type DopplerApi, type DopplerSecret, dopplerApi } from "./client.ts";
 
 /** Options of {@link doppler}. */
 export interface DopplerOptions {
@@ -97,6 +99,15 @@ const capabilities: Capabilities = {
   checkAndSet: false,
 };
 
+function secretOf(ref: SecretRef, found: DopplerSecret): Secret {
+  return {
+    ref: cleanRef(ref),
+    value: SecretValue.from(found.raw),
+    tags: {},
+    ...(found.note !== undefined && { description: found.note }),
+  };
+}
+
 /**
  * Doppler as a secret store (`type: doppler`), through the API v3. Names are made
  * from refs by the core codec with Doppler's rules (`[A-Z_][A-Z0-9_]*`), reversibly,
@@ -148,13 +159,18 @@ export function createBackend(input: unknown, path: string): SecretBackend {
     async get(ref) {
       const name = codec.encode(ref);
       const found = await client().getSecret(name, ref);
-      if (found === undefined) return undefined;
-      return {
-        ref: cleanRef(ref),
-        value: SecretValue.from(found.raw),
-        tags: {},
-        ...(found.note !== undefined && { description: found.note }),
-      };
+      return found === undefined ? undefined : secretOf(ref, found);
+    },
+
+    async getMany(refs) {
+      const names = refs.map((ref) => codec.encode(ref));
+      const found = await client().getSecrets(names);
+      const out = new Map<string, Secret>();
+      for (const [i, ref] of refs.entries()) {
+        const secret = found.get(names[i] as string);
+        if (secret !== undefined) out.set(refId(ref), secretOf(ref, secret));
+      }
+      return out;
     },
 
     async *list(query = {}) {

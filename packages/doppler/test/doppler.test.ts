@@ -4,8 +4,10 @@ import {
   nameCodec,
   namingRules,
   parseYamlConfig,
+  refId,
   type SecretBackend,
   type SecretEntry,
+  type SecretRef,
 } from "@strongbox/core";
 import { renderings, testBackend } from "@strongbox/testing";
 import { type DopplerEmulator, startDopplerEmulator } from "@strongbox/testing/emulators/doppler";
@@ -163,6 +165,31 @@ describe("doppler: names", () => {
     await backend.put?.({ key: "TEMPLATE" }, "postgres://${HOST}/app");
     expect(codec.encode({ key: "TEMPLATE" })).toBe("TEMPLATE");
     expect((await backend.get({ key: "TEMPLATE" }))?.value.reveal()).toBe("postgres://${HOST}/app");
+  });
+});
+
+describe("doppler: getMany", () => {
+  it("reads many secrets in one call (raw values and notes); missing ones are absent", async () => {
+    const { backend } = backendOn();
+    const refs = [{ key: "one" }, { namespace: "n", key: "two" }, { key: "missing" }];
+    await backend.put?.(refs[0] as SecretRef, "${ONE}");
+    await backend.put?.(refs[1] as SecretRef, "2", { description: "second" });
+    const before = emulator.requests.length;
+    const found = await backend.getMany?.(refs);
+    expect(emulator.requests.length - before).toBe(1);
+    expect([...(found?.keys() ?? [])]).toEqual([refId(refs[0] as SecretRef), refId(refs[1] as SecretRef)]);
+    expect(found?.get(refId(refs[0] as SecretRef))?.value.reveal()).toBe("${ONE}");
+    expect(found?.get(refId(refs[1] as SecretRef))?.description).toBe("second");
+  });
+
+  it("splits a long list of names into several calls", async () => {
+    const { backend } = backendOn();
+    const refs = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}_${"x".repeat(200)}` }));
+    await backend.put?.(refs[7] as SecretRef, "seven");
+    const before = emulator.requests.length;
+    const found = await backend.getMany?.(refs);
+    expect(emulator.requests.length - before).toBeGreaterThan(1);
+    expect([...(found?.values() ?? [])].map((secret) => secret.value.reveal())).toEqual(["seven"]);
   });
 });
 
