@@ -547,6 +547,23 @@ describe("vault: failures", () => {
     expect(afterDrop?.value.reveal()).toBe("survived");
   });
 
+  it("a write lost with its connection fails with UNAVAILABLE, and neither token nor value is in the error", async () => {
+    const token = emulator.createToken({ policies: ["kv"] });
+    const value = `dropped-canary-${uniqueKey("v")}`;
+    const leaks = watchForLeaks([token, value]);
+    try {
+      const store = backend({ token, renewToken: false, maxRetries: 0 });
+      emulator.faults.dropNext(1);
+
+      const error = await store.put({ key: uniqueKey("dropped") }, value).catch((caught: unknown) => caught);
+
+      expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+      leaks.check(error, "the UNAVAILABLE error");
+    } finally {
+      leaks.stop();
+    }
+  });
+
   it("a 4xx other than 403/404 is a BACKEND error without retries", async () => {
     const store = backend({ renewToken: false });
     emulator.faults.failNext(1, 400, { errors: ["bad request"] });
