@@ -88,6 +88,17 @@ describe("cyberark adapter", () => {
     expect((await backend().get(ref))?.tags).toEqual({ keep: "1" });
   });
 
+  it("a tag named like a reserved annotation fails with INVALID_NAME before any call", async () => {
+    const before = conjur.requests.length;
+
+    const error = await failure(
+      backend().put?.({ key: "reserved" }, "x", { tags: { "strongbox/ref": "x" } }),
+    );
+
+    expect(isStrongboxError(error, "INVALID_NAME")).toBe(true);
+    expect(conjur.requests.length).toBe(before);
+  });
+
   it("reads many secrets in one batch call, and falls back to single reads when one is missing", async () => {
     const refs = [{ key: "batch-a" }, { key: "batch-b" }, { namespace: "n", key: "batch-c" }];
     for (const ref of refs) await backend().put?.(ref, `value of ${ref.key}`);

@@ -200,6 +200,26 @@ describe("1password adapter", () => {
     expect(await store.delete?.({ key: "plain title" })).toBe(true);
   });
 
+  it("two items with the secret's exact title fail with CONFLICT rather than picking one", async () => {
+    await backend().put?.({ key: "twice" }, "first");
+    const original = emulator.items(vaultId).find((item) => item.title === "twice");
+    emulator.items(vaultId).push({ ...structuredClone(original!), id: "abcdefghijklmnopqrstuvwxy1" });
+
+    const error = await failure(backend().get({ key: "twice" }));
+
+    expect(isStrongboxError(error, "CONFLICT")).toBe(true);
+  });
+
+  it("an item deleted between the title filter and its read is absent", async () => {
+    await backend().put?.({ key: "vanishing" }, "x");
+    const stub = {
+      listItemsByTitle: () => Promise.reject({ status: 404, message: "Item not found" }),
+      getVaultById: () => Promise.resolve({ id: vaultId }),
+    } as unknown as OPConnect;
+
+    expect(await onePassword({ client: stub, vaultId }).get({ key: "vanishing" })).toBeUndefined();
+  });
+
   it("raw naming reads an item made by a person, by its title", async () => {
     emulator.items(vaultId).push({
       id: "abcdefghijklmnopqrstuvwxy0",
