@@ -348,6 +348,30 @@ describe("retries", () => {
   });
 });
 
+describe("deadlines and clients", () => {
+  it("a call past the timeout fails with UNAVAILABLE and is not retried", async () => {
+    const backend = backendWith({ readMetadata: false, timeout: 50 });
+    emulator.faults.latencyMs = 1_000;
+    const start = emulator.requests.length;
+
+    const error = await rejection(backend.get({ key: "slow" }));
+
+    expect(error).toMatchObject({ code: "UNAVAILABLE", operation: "get" });
+    expect((error.cause as { code?: number }).code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(callsSince(start, "AccessSecretVersion")).toHaveLength(1);
+  });
+
+  it("close() leaves a client the caller passed in open", async () => {
+    const backend = backendWith();
+    await backend.put?.({ key: "still_open" }, "v");
+
+    await backend.close?.();
+    const [secret] = await client.getSecret({ name: `projects/${PROJECT}/secrets/still_open` });
+
+    expect(secret.name).toContain("/secrets/still_open");
+  });
+});
+
 describe("options", () => {
   it("bad options fail with INVALID_OPTIONS naming the field, never echoing a key", async () => {
     const key = '{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----canary';
