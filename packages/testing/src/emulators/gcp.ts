@@ -193,6 +193,10 @@ const byteLength = (text: string): number => Buffer.byteLength(text, "utf8");
  * a `@grpc/grpc-js` server built from the SDK's own bundled protos, with fault injection,
  * a request log and optional IAM emulation (project-level roles).
  *
+ * Not emulated: expiration (`ttl`, `expire_time`), rotation and Pub/Sub topics, delayed
+ * destruction (`version_destroy_ttl`), regional secrets (`locations/*`), CMEK, per-secret IAM
+ * policies (`Get/SetIamPolicy`, `TestIamPermissions` answer UNIMPLEMENTED), and the REST transport.
+ *
  * @example
  * const emulator = await startGoogleSecretManagerEmulator();
  * const client = new SecretManagerServiceClient({

@@ -138,15 +138,17 @@ describe("secrets", () => {
     expect(missing.code).toBe(grpc.status.NOT_FOUND);
   });
 
-  it("DeleteSecret removes the secret and its versions; a second delete is NOT_FOUND", async () => {
+  it("DeleteSecret checks the etag, removes the secret and its versions; a second delete is NOT_FOUND", async () => {
     const id = project();
     const created = await create(id, "gone");
     await add(created.name as string, "v");
 
-    await client.deleteSecret({ name: created.name });
+    const stale = await failure(client.deleteSecret({ name: created.name, etag: '"stale"' }));
+    await client.deleteSecret({ name: created.name, etag: created.etag });
     const again = await failure(client.deleteSecret({ name: created.name }));
     const access = await failure(client.accessSecretVersion({ name: `${created.name}/versions/1` }));
 
+    expect(stale.code).toBe(grpc.status.ABORTED);
     expect(again.code).toBe(grpc.status.NOT_FOUND);
     expect(again.details).toBe(`Secret [${created.name}] not found.`);
     expect(access.code).toBe(grpc.status.NOT_FOUND);
