@@ -1,4 +1,3 @@
-import { createCredentials } from "@strongbox/credentials";
 import type { Command } from "commander";
 import { type GlobalOptions, outputOf, paint, withManager } from "../context.ts";
 
@@ -14,6 +13,8 @@ export function credentialCommand(program: Command, globals: () => GlobalOptions
     .action(async (name: string, options: { namespace?: string; tenant?: string; output?: string }) => {
       const format = outputOf(globals(), options.output);
       await withManager(globals(), async (manager) => {
+        // Loaded only here: the other commands never pay for the OAuth libraries.
+        const { createCredentials } = await import("@strongbox/credentials");
         const credentials = createCredentials(manager, manager.config.credentials);
         try {
           const result = await credentials.test(name, {
