@@ -201,8 +201,11 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
 
   const login = (grant: VaultGrant, namespace: string, metadata: Record<string, string>): Reply => {
     const token = createToken({ ...grant, namespace });
-    const info = tokens.get(token) as VaultTokenInfo;
-    return ok(null, {
+    return authReply(tokens.get(token) as VaultTokenInfo, token, metadata);
+  };
+
+  const authReply = (info: VaultTokenInfo, token: string, metadata: Record<string, string>): Reply =>
+    ok(null, {
       auth: {
         client_token: token,
         accessor: info.accessor,
@@ -218,7 +221,6 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
         num_uses: 0,
       },
     });
-  };
 
   function handleLogin(path: string, body: Record<string, unknown>, namespace: string): Reply | undefined {
     const userpass = new RegExp(`^auth/${escapeRegExp(userpassMount)}/login/(.+)$`).exec(path);
@@ -300,6 +302,23 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     if (path === "auth/token/revoke-self" && (request.method === "POST" || request.method === "PUT")) {
       tokens.delete(token);
       return noContent();
+    }
+    if (path === "auth/token/create" && (request.method === "POST" || request.method === "PUT")) {
+      const body = request.json<Record<string, unknown>>() ?? {};
+      const asked = Array.isArray(body.policies) ? body.policies.map(String) : info.policies;
+      // A child token's policies must be a subset of its parent's (root excepted).
+      if (!info.policies.includes("root") && asked.some((policy) => !info.policies.includes(policy)))
+        return errors(400, "child policies must be subset of parent");
+      const ttl = parseSeconds(body.ttl as number | string | undefined);
+      const maxTtl = parseSeconds(body.explicit_max_ttl as number | string | undefined);
+      const child = createToken({
+        policies: asked,
+        namespace: info.namespace,
+        ...(ttl !== undefined && { ttl }),
+        ...(maxTtl !== undefined && { maxTtl }),
+        ...(typeof body.renewable === "boolean" && { renewable: body.renewable }),
+      });
+      return authReply(tokens.get(child) as VaultTokenInfo, child, {});
     }
     return errors(405, "unsupported operation");
   }

@@ -342,6 +342,32 @@ describe("vault emulator: auth", () => {
     expect(expired.status).toBe(403);
   });
 
+  it("token/create makes a child token within the parent's policies; more is 400", async () => {
+    const parent = vault.createToken({ policies: ["reader"] });
+
+    const child = await call(
+      "POST",
+      "auth/token/create",
+      { policies: ["reader"], ttl: "1h" },
+      {
+        "X-Vault-Token": parent,
+      },
+    );
+    const wider = await call(
+      "POST",
+      "auth/token/create",
+      { policies: ["partial"] },
+      { "X-Vault-Token": parent },
+    );
+    const lookup = await call("GET", "auth/token/lookup-self", undefined, {
+      "X-Vault-Token": child.body.auth.client_token,
+    });
+
+    expect(child.body.auth).toMatchObject({ policies: ["default", "reader"], lease_duration: 3600 });
+    expect(wider.status).toBe(400);
+    expect(lookup.body.data.ttl).toBe(3600);
+  });
+
   it("renew-self of a non-renewable token is 400", async () => {
     const token = vault.createToken({ ttl: 60, renewable: false });
 
