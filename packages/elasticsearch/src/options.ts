@@ -106,7 +106,11 @@ const schema = z
         .array(z.union([secretKey, z.object({ id: z.string().optional(), secret: secretKey }).strict()]))
         .min(1),
     ]),
-    prefix: z.string().min(1).optional(),
+    prefix: z
+      .string()
+      .min(1)
+      .refine((text) => text.isWellFormed(), "well-formed text")
+      .optional(),
     tags: tagsSchema.default({}),
     refresh: z.union([z.literal("wait_for"), z.boolean()]).default("wait_for"),
     createIndex: z.boolean().default(true),
