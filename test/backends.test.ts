@@ -1,0 +1,342 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  createSecretManager,
+  type ManagerOptions,
+  type SecretEntry,
+  type SecretManager,
+  type SecretRef,
+  StrongboxError,
+} from "@strongbox/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BackendSpec, backends, checkReady, hex, type Store } from "./support/backends.ts";
+
+// Checked once, before the suites are declared: an adapter still being written is reported as skipped.
+const checked = await Promise.all(backends.map(checkReady));
+const runnable = checked.filter((backend) => backend.skip === undefined);
+const skipped = checked.filter((backend) => backend.skip !== undefined);
+
+/** Tags every manager of the table writes, where the store keeps tags (`secret.tags`). */
+const DEFAULT_TAGS = { suite: "backends" };
+
+const prefixFor = (backend: BackendSpec): string => (backend.prefix ?? ((id) => `sb${id}`))(hex());
+/** A namespace root no other test uses; tests nest `.team`, `.team.etl` under it. */
+const newRoot = (): string => `co${hex()}`;
+
+/** The configuration object a user writes in YAML, kebab-case, around the store's block. */
+const configOf = (backend: BackendSpec, store: Store, secret: Record<string, unknown>) => ({
+  secret: {
+    type: backend.type,
+    [backend.type]: store.block,
+    cache: { enabled: true, "maximum-size": 100, "expire-after-write": "5m" },
+    ...(backend.keepsTags && { tags: DEFAULT_TAGS }),
+    ...secret,
+  },
+});
+
+async function collect(entries: AsyncIterable<SecretEntry>): Promise<SecretRef[]> {
+  const refs: SecretRef[] = [];
+  for await (const entry of entries) refs.push(entry.ref);
+  return refs.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** The StrongboxError a call fails with (thrown at once or rejected). */
+async function failure(run: () => Promise<unknown>): Promise<StrongboxError> {
+  const outcome = await Promise.resolve()
+    .then(run)
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  if (!(outcome instanceof StrongboxError))
+    throw new Error(`expected a StrongboxError, got ${String(outcome)}`);
+  return outcome;
+}
+
+for (const backend of skipped) {
+  it.skip(`${backend.name}: skipped, ${backend.skip}`, () => {});
+}
+
+describe.each(runnable)("$name through one manager built from its configuration", (backend) => {
+  let store: Store;
+  let manager: SecretManager;
+  let prefix: string;
+  const opened: SecretManager[] = [];
+  const prefixes = new Set<string>();
+
+  const open = async (
+    secret: { prefix: string } & Record<string, unknown>,
+    options?: ManagerOptions,
+  ): Promise<SecretManager> => {
+    const created = await createSecretManager(configOf(backend, store, secret), options);
+    opened.push(created);
+    prefixes.add(secret.prefix);
+    return created;
+  };
+
+  beforeAll(async () => {
+    store = await backend.start();
+    prefix = prefixFor(backend);
+    manager = await open({ prefix });
+  });
+
+  afterAll(async () => {
+    // A database outlives the run: delete what was written under each prefix.
+    if (store?.persistent) {
+      for (const used of prefixes) {
+        const cleaner = await open({ prefix: used });
+        for (const ref of await collect(cleaner.list())) await cleaner.delete(ref);
+      }
+    }
+    for (const each of opened) await each.close();
+    await store?.close();
+  });
+
+  it("put stores the value with its description and tags (default tags merged in), and get returns them", async () => {
+    const ref = { namespace: `${newRoot()}.team`, key: "DB_PASSWORD" };
+
+    await manager.put(ref, "hunter2", {
+      description: "Billing database",
+      ...(backend.keepsTags && { tags: { owner: "ops" } }),
+    });
+    const secret = await manager.get(ref);
+
+    expect(secret?.ref).toEqual(ref);
+    expect(secret?.value.reveal()).toBe("hunter2");
+    expect(secret?.description).toBe("Billing database");
+    expect(secret?.tags).toEqual(backend.keepsTags ? { ...DEFAULT_TAGS, owner: "ops" } : {});
+  });
+
+  it("get in company.team.etl finds the secret of company.team, reports where, and a nearer one wins once written", async () => {
+    const root = newRoot();
+    await manager.put({ namespace: `${root}.team`, key: "DB_PASSWORD" }, "from-team");
+
+    const inherited = await manager.get({ namespace: `${root}.team.etl`, key: "DB_PASSWORD" });
+    await manager.put({ namespace: `${root}.team.etl`, key: "DB_PASSWORD" }, "from-etl");
+    const nearer = await manager.get({ namespace: `${root}.team.etl`, key: "DB_PASSWORD" });
+
+    expect(inherited?.ref).toEqual({ namespace: `${root}.team`, key: "DB_PASSWORD" });
+    expect(inherited?.value.reveal()).toBe("from-team");
+    expect(nearer?.ref).toEqual({ namespace: `${root}.team.etl`, key: "DB_PASSWORD" });
+    expect(nearer?.value.reveal()).toBe("from-etl");
+  });
+
+  it("render fills a template with two secrets found at different levels of the namespace", async () => {
+    const root = newRoot();
+    await manager.put({ namespace: `${root}.team`, key: "DB_USER" }, "billing");
+    await manager.put({ namespace: root, key: "DB_PASSWORD" }, "s3cret");
+
+    const url = await manager.render(
+      "postgres://{{ secret('DB_USER') }}:{{ secret('DB_PASSWORD') }}@db:5432/billing",
+      { namespace: `${root}.team.etl` },
+    );
+
+    expect(url).toBe("postgres://billing:s3cret@db:5432/billing");
+  });
+
+  it("list by namespace returns the exact refs of that namespace only", async () => {
+    const root = newRoot();
+    await manager.put({ namespace: `${root}.team`, key: "API_KEY" }, "a");
+    await manager.put({ namespace: `${root}.team`, key: "DB_PASSWORD" }, "b");
+    await manager.put({ namespace: `${root}.team.etl`, key: "API_KEY" }, "c");
+    await manager.put({ namespace: `${root}.other`, key: "API_KEY" }, "d");
+
+    const refs = await collect(manager.list({ namespace: `${root}.team` }));
+
+    expect(refs).toEqual([
+      { namespace: `${root}.team`, key: "API_KEY" },
+      { namespace: `${root}.team`, key: "DB_PASSWORD" },
+    ]);
+  });
+
+  if (backend.keepsTags) {
+    it("list by tag returns only the secrets carrying that tag", async () => {
+      const namespace = `${newRoot()}.team`;
+      const owner = `ops-${hex()}`;
+      await manager.put({ namespace, key: "TAGGED" }, "a", { tags: { owner } });
+      await manager.put({ namespace, key: "OTHER_OWNER" }, "b", { tags: { owner: "someone-else" } });
+      await manager.put({ namespace, key: "UNTAGGED" }, "c");
+
+      const refs = await collect(manager.list({ tags: { owner } }));
+
+      expect(refs).toEqual([{ namespace, key: "TAGGED" }]);
+    });
+  } else {
+    it("list by tag fails with UNSUPPORTED, since this store keeps no tags", async () => {
+      const error = await failure(() => collect(manager.list({ tags: { owner: "ops" } })));
+
+      expect(error.code).toBe("UNSUPPORTED");
+    });
+  }
+
+  if (backend.sharedStore) {
+    it("two managers with different prefixes on one store do not see each other's secrets", async () => {
+      const firstPrefix = prefixFor(backend);
+      const first = await open({ prefix: firstPrefix });
+      const second = await open({ prefix: prefixFor(backend) });
+      const ref = { namespace: `${newRoot()}.team`, key: "API_KEY" };
+
+      await first.put(ref, "for-first");
+      const secondBefore = await second.get(ref);
+      await second.put(ref, "for-second");
+      const again = await open({ prefix: firstPrefix });
+
+      expect(secondBefore).toBeUndefined();
+      expect(await first.getValue(ref)).toBe("for-first");
+      expect(await second.getValue(ref)).toBe("for-second");
+      expect(await again.getValue(ref)).toBe("for-first");
+      expect(await collect(first.list())).toEqual([ref]);
+      expect(await collect(second.list())).toEqual([ref]);
+    });
+  } else {
+    it.skip(`two managers with different prefixes on one store: not applicable, every ${backend.type} manager owns its own store`, () => {});
+  }
+
+  it("a read-only manager refuses put and delete with READ_ONLY before reaching the store", async () => {
+    const ref = { namespace: `${newRoot()}.team`, key: "DB_PASSWORD" };
+    await manager.put(ref, "original");
+    const reader = await open({ prefix, "read-only": { enabled: true } });
+    const before = store.requests?.();
+
+    const put = await failure(() => reader.put(ref, "changed"));
+    const deleted = await failure(() => reader.delete(ref));
+    const after = store.requests?.();
+
+    expect(put.code).toBe("READ_ONLY");
+    expect(deleted.code).toBe("READ_ONLY");
+    expect(after).toBe(before);
+    expect(await manager.getValue(ref)).toBe("original");
+    if (backend.sharedStore) expect(await reader.getValue(ref)).toBe("original");
+  });
+
+  if (backend.keepsTags && backend.sharedStore) {
+    it("a read-only manager with a tag filter sees only the secrets carrying those tags", async () => {
+      const namespace = `${newRoot()}.team`;
+      const audience = `workers-${hex()}`;
+      await manager.put({ namespace, key: "SHARED" }, "visible", { tags: { audience } });
+      await manager.put({ namespace, key: "PRIVATE" }, "hidden");
+      const reader = await open({ prefix, "read-only": { enabled: true, tags: { audience } } });
+
+      const visible = await reader.get({ namespace, key: "SHARED" });
+      const hidden = await reader.get({ namespace, key: "PRIVATE" });
+      const listed = await collect(reader.list({ namespace }));
+
+      expect(visible?.value.reveal()).toBe("visible");
+      expect(hidden).toBeUndefined();
+      expect(listed).toEqual([{ namespace, key: "SHARED" }]);
+    });
+  }
+
+  it("isolation denies a denied service with ACCESS_DENIED before reaching the store, and lets others through", async () => {
+    const isolation = { enabled: true, "denied-services": ["executor"] };
+    const executor = await open({ prefix, isolation }, { service: "executor" });
+    const worker = await open({ prefix, isolation }, { service: "worker" });
+    const ref = { namespace: `${newRoot()}.team`, key: "DB_PASSWORD" };
+    // A memory manager owns its store: there the worker writes what it reads.
+    await (backend.sharedStore ? manager : worker).put(ref, "for-workers");
+    const before = store.requests?.();
+
+    const get = await failure(() => executor.get(ref));
+    const put = await failure(() => executor.put(ref, "from-executor"));
+    const list = await failure(() => collect(executor.list()));
+    const after = store.requests?.();
+
+    expect([get.code, put.code, list.code]).toEqual(["ACCESS_DENIED", "ACCESS_DENIED", "ACCESS_DENIED"]);
+    expect(after).toBe(before);
+    expect(await worker.getValue(ref)).toBe("for-workers");
+  });
+
+  it("delete removes the secret: get finds nothing (cache invalidated), and a second delete resolves false", async () => {
+    const ref = { namespace: `${newRoot()}.team`, key: "DB_PASSWORD" };
+    await manager.put(ref, "doomed");
+    const cached = await manager.getValue(ref);
+
+    const deleted = await manager.delete(ref);
+    const afterDelete = await manager.get(ref);
+    const deletedAgain = await manager.delete(ref);
+
+    expect(cached).toBe("doomed");
+    expect(deleted).toBe(true);
+    expect(afterDelete).toBeUndefined();
+    expect(deletedAgain).toBe(false);
+    if (backend.sharedStore) expect(await (await open({ prefix })).get(ref)).toBeUndefined();
+  });
+});
+
+describe("the manager loads only the configured adapter", () => {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const run = promisify(execFile);
+  const adapterPackages = [
+    "aws",
+    "azure",
+    "gcp",
+    "vault",
+    "jdbc",
+    "elasticsearch",
+    "doppler",
+    "onepassword",
+    "cyberark",
+  ];
+  const sdkModules = [
+    "@aws-sdk",
+    "@smithy",
+    "@azure",
+    "@google-cloud",
+    "google-gax",
+    "@grpc",
+    "node-vault",
+    "knex",
+    "better-sqlite3",
+    "pg",
+    "mysql2",
+    "@elastic",
+    "@1password",
+  ];
+
+  /** Creates a manager from `config` in a fresh `node --conditions=source` and returns every module URL it resolved. */
+  async function loadedBy(config: unknown): Promise<string[]> {
+    const script = `
+      import { registerHooks } from "node:module";
+      const resolved = [];
+      registerHooks({
+        resolve(specifier, context, nextResolve) {
+          const result = nextResolve(specifier, context);
+          resolved.push(result.url);
+          return result;
+        },
+      });
+      const { createSecretManager } = await import("@strongbox/core");
+      const manager = await createSecretManager(${JSON.stringify(config)});
+      await manager.close();
+      process.stdout.write(JSON.stringify(resolved));
+    `;
+    const { stdout } = await run(
+      process.execPath,
+      ["--conditions=source", "--input-type=module", "-e", script],
+      { cwd: root },
+    );
+    return JSON.parse(stdout) as string[];
+  }
+  const adaptersIn = (urls: string[]) =>
+    adapterPackages.filter((name) => urls.some((url) => url.includes(`/packages/${name}/`)));
+  const sdksIn = (urls: string[]) =>
+    sdkModules.filter((name) => urls.some((url) => url.includes(`/node_modules/${name}/`)));
+
+  it("a memory manager loads the core and no adapter or provider SDK", async () => {
+    const urls = await loadedBy({ secret: { type: "memory", cache: { enabled: true } } });
+
+    expect(urls.some((url) => url.includes("/packages/core/src/"))).toBe(true);
+    expect(adaptersIn(urls)).toEqual([]);
+    expect(sdksIn(urls)).toEqual([]);
+  });
+
+  it("a vault manager loads @strongbox/vault and node-vault, but no other adapter and not @aws-sdk", async () => {
+    const urls = await loadedBy({
+      secret: { type: "vault", vault: { address: "http://127.0.0.1:8200", token: "hvs.unused" } },
+    });
+
+    expect(adaptersIn(urls)).toEqual(["vault"]);
+    expect(sdksIn(urls)).toEqual(["node-vault"]);
+  });
+});
