@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -292,6 +293,55 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     // assert
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/unknown command/);
+  });
+});
+
+describe("strongbox credential test", { timeout: 60_000 }, () => {
+  it("mints a token from a secret found through inheritance and prints neither the token nor the secret", async () => {
+    // prepare: a token endpoint that accepts client "cli" with the stored secret (Basic auth)
+    // Letters and digits only: the client form-urlencodes the secret in Basic auth (RFC 6749 2.3.1).
+    const clientSecret = `clientsecret${randomBytes(6).toString("hex")}`;
+    const token = `access-token-${randomBytes(6).toString("hex")}`;
+    const server = createServer((request, response) => {
+      const expected = `Basic ${Buffer.from(`cli:${clientSecret}`).toString("base64")}`;
+      const ok = request.headers.authorization === expected;
+      response.writeHead(ok ? 200 : 401, { "content-type": "application/json", "cache-control": "no-store" });
+      response.end(
+        JSON.stringify(
+          ok
+            ? { access_token: token, token_type: "Bearer", expires_in: 3600, scope: "read" }
+            : { error: "invalid_client" },
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const dir = workspace();
+    await strongbox(dir, ["init"]);
+    appendFileSync(
+      join(dir, "strongbox.yaml"),
+      `credentials:\n  my_oauth:\n    type: client_credentials\n    token-endpoint: http://127.0.0.1:${port}/token\n    client-id: cli\n    client-secret: "{{ secret('CLIENT_SECRET') }}"\n    allow-insecure-requests: true\n`,
+    );
+    await strongbox(dir, ["set", "CLIENT_SECRET", "-n", "company.team"], { input: clientSecret });
+    try {
+      // act
+      const good = await strongbox(dir, ["credential", "test", "my_oauth", "-n", "company.team.etl"]);
+      await strongbox(dir, ["set", "CLIENT_SECRET", "-n", "company.team"], {
+        input: "awrongclientsecret",
+      });
+      const bad = await strongbox(dir, ["credential", "test", "my_oauth", "-n", "company.team.etl"]);
+      // assert
+      expect(good.code, good.stderr).toBe(0);
+      expect(good.stdout).toMatch(/ok my_oauth: a Bearer token was issued/);
+      expect(bad.code).not.toBe(0);
+      for (const output of [good.stdout, good.stderr, bad.stdout, bad.stderr]) {
+        expect(output).not.toContain(token);
+        expect(output).not.toContain(clientSecret);
+        expect(output).not.toContain("awrongclientsecret");
+      }
+    } finally {
+      server.close();
+    }
   });
 });
 
