@@ -1,6 +1,7 @@
 import {
   cleanRef,
   type GetOptions,
+  isStrongboxError,
   type ListQuery,
   type NameCodec,
   type PutOptions,
@@ -14,7 +15,7 @@ import {
 } from "@strongbox/core";
 import type { VaultSession } from "./auth.ts";
 import { isRecord, type VaultHttp, type VaultReply } from "./client.ts";
-import { isCasMismatch, runner } from "./errors.ts";
+import { runner } from "./errors.ts";
 import {
   checkTags,
   dateOf,
@@ -119,32 +120,33 @@ export function vaultOperations(settings: OperationsSettings): Operations {
     if (cas === -1)
       throw fail("CONFLICT", `expected version ${String(expected)} cannot exist in KV v2`, "put", ref);
     const data = encodeValue(value, field);
-    return run("put", ref, async () => {
-      const write = (at: number | undefined) =>
-        http.write(paths.data(name), { data, ...(at !== undefined && { options: { cas: at } }) });
-      let reply: VaultReply;
-      try {
-        reply = await write(cas);
-      } catch (error) {
-        // "Only if absent" also holds when every version left is deleted: CAS then needs the current number.
-        if (cas !== 0 || !isCasMismatch(error)) throw error;
-        const current = await currentVersion(name);
-        if (current === undefined || current.live) throw error;
-        reply = await write(current.number);
-      }
-      const written = isRecord(reply.body?.data) ? reply.body.data : {};
-      const custom = nextCustomMetadata(written.custom_metadata, ref, options.tags, options.description);
-      if (!sameMap(custom, written.custom_metadata)) {
-        await http.write(paths.metadata(name), { custom_metadata: custom });
-      }
-      const meta = readCustomMetadata(custom);
-      return {
-        tags: meta.tags,
-        ...(meta.description !== undefined && { description: meta.description }),
-        ...(written.version !== undefined && { version: String(written.version) }),
-        ...dateOf("updatedAt", written.created_time),
-      };
-    });
+    // One run per call: a re-login retries that call alone, never a write that already landed.
+    const write = (at: number | undefined): Promise<VaultReply> =>
+      run("put", ref, () =>
+        http.write(paths.data(name), { data, ...(at !== undefined && { options: { cas: at } }) }),
+      );
+    let reply: VaultReply;
+    try {
+      reply = await write(cas);
+    } catch (error) {
+      // "Only if absent" also holds when every version left is deleted: CAS then needs the current number.
+      if (cas !== 0 || !isStrongboxError(error, "CONFLICT")) throw error;
+      const current = await run("put", ref, () => currentVersion(name));
+      if (current === undefined || current.live) throw error;
+      reply = await write(current.number);
+    }
+    const written = isRecord(reply.body?.data) ? reply.body.data : {};
+    const custom = nextCustomMetadata(written.custom_metadata, ref, options.tags, options.description);
+    if (!sameMap(custom, written.custom_metadata)) {
+      await run("put", ref, () => http.write(paths.metadata(name), { custom_metadata: custom }));
+    }
+    const meta = readCustomMetadata(custom);
+    return {
+      tags: meta.tags,
+      ...(meta.description !== undefined && { description: meta.description }),
+      ...(written.version !== undefined && { version: String(written.version) }),
+      ...dateOf("updatedAt", written.created_time),
+    };
   }
 
   async function putV1(

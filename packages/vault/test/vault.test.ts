@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createSecretManager, isStrongboxError, type StrongboxError } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import { startVaultEmulator, type VaultEmulator } from "@strongbox/testing/emulators/vault";
-import { fromConfig, type VaultOptions, vault } from "@strongbox/vault";
+import { fromConfig, type NodeVaultClient, type VaultOptions, vault } from "@strongbox/vault";
 import nodeVault from "node-vault";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
@@ -385,6 +385,43 @@ describe("vault: auth", () => {
     expect(secret?.value.reveal()).toBe("still-here");
     expect(logins(requests())).toHaveLength(2);
     expect(requests().at(-1)?.headers["x-vault-token"]).not.toBe(first);
+  });
+
+  it("a token lost between the data write and the metadata write retries only the metadata write", async () => {
+    const real = nodeVault({ endpoint: emulator.url, noCustomHTTPVerbs: true });
+    let revoked = false;
+    const client: NodeVaultClient = {
+      get token() {
+        return real.token;
+      },
+      set token(token) {
+        real.token = token as string;
+      },
+      read: (path, options) => real.read(path, options),
+      delete: (path, options) => real.delete(path, options),
+      list: (path, options) => real.list(path, options),
+      request: (options) => real.request(options),
+      userpassLogin: (args) => real.userpassLogin(args),
+      approleLogin: (args) => real.approleLogin(args),
+      tokenLookupSelf: (args) => real.tokenLookupSelf(args),
+      tokenRenewSelf: (args) => real.tokenRenewSelf(args),
+      write: (path, data, options) => {
+        if (!revoked && path.includes("/metadata/")) {
+          revoked = true;
+          emulator.revokeToken(real.token);
+        }
+        return real.write(path, data, options);
+      },
+    };
+    const ref = { key: uniqueKey("between") };
+    const store = vault({ client, userPass: { username: "app", password: PASSWORD }, retryDelay: 1 });
+
+    const written = await store.put(ref, "once", { expectedVersion: null, tags: { kept: "yes" } });
+    const secret = await store.get(ref);
+
+    expect(revoked).toBe(true);
+    expect(written.version).toBe("1");
+    expect(secret?.tags).toEqual({ kept: "yes" });
   });
 
   it("concurrent calls that meet a lost token share one new login", async () => {
