@@ -3,7 +3,7 @@ import { StrongboxError } from "@strongbox/core";
 import {
   isRecord,
   type NodeVaultClient,
-  type RequestOptions,
+  type NodeVaultRequestOptions,
   type VaultHttp,
   type VaultReply,
   VaultRequestError,
@@ -185,7 +185,7 @@ function mountOf(auth: VaultAuth): string {
 async function loginCall(
   auth: VaultAuth,
   client: NodeVaultClient,
-): Promise<{ label: string; call: (requestOptions: RequestOptions) => Promise<unknown> }> {
+): Promise<{ label: string; call: (requestOptions: NodeVaultRequestOptions) => Promise<unknown> }> {
   const mount = mountOf(auth);
   const label = `POST /v1/auth/${mount}/login`;
   switch (auth.method) {

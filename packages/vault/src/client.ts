@@ -1,7 +1,7 @@
 import nodeVault from "node-vault";
 
 /** Per-call options node-vault passes on to axios. */
-export interface RequestOptions {
+export interface NodeVaultRequestOptions {
   timeout?: number;
 }
 
@@ -12,27 +12,27 @@ export interface RequestOptions {
 export interface NodeVaultClient {
   /** The token sent as `X-Vault-Token`; a login replaces it. */
   token?: string;
-  read(path: string, requestOptions?: RequestOptions): Promise<unknown>;
-  write(path: string, data: unknown, requestOptions?: RequestOptions): Promise<unknown>;
-  delete(path: string, requestOptions?: RequestOptions): Promise<unknown>;
+  read(path: string, requestOptions?: NodeVaultRequestOptions): Promise<unknown>;
+  write(path: string, data: unknown, requestOptions?: NodeVaultRequestOptions): Promise<unknown>;
+  delete(path: string, requestOptions?: NodeVaultRequestOptions): Promise<unknown>;
   /** `GET <path>?list=1` when the client was built with `noCustomHTTPVerbs`. */
-  list(path: string, requestOptions?: RequestOptions): Promise<unknown>;
+  list(path: string, requestOptions?: NodeVaultRequestOptions): Promise<unknown>;
   /** The generic request: `path` starts with `/` and is relative to `/v1`. */
   request(options: { path: string; method: string; json?: unknown; timeout?: number }): Promise<unknown>;
   userpassLogin(args: {
     username: string;
     password: string;
     mount_point?: string;
-    requestOptions?: RequestOptions;
+    requestOptions?: NodeVaultRequestOptions;
   }): Promise<unknown>;
   approleLogin(args: {
     role_id: string;
     secret_id: string;
     mount_point?: string;
-    requestOptions?: RequestOptions;
+    requestOptions?: NodeVaultRequestOptions;
   }): Promise<unknown>;
-  tokenLookupSelf(args?: { requestOptions?: RequestOptions }): Promise<unknown>;
-  tokenRenewSelf(args?: { requestOptions?: RequestOptions }): Promise<unknown>;
+  tokenLookupSelf(args?: { requestOptions?: NodeVaultRequestOptions }): Promise<unknown>;
+  tokenRenewSelf(args?: { requestOptions?: NodeVaultRequestOptions }): Promise<unknown>;
 }
 
 /** Settings of {@link vaultHttp}. */
@@ -89,7 +89,10 @@ export interface VaultHttp {
   /** Lists a folder (`path` ends with `/`). */
   list(path: string): Promise<VaultReply>;
   /** Any other node-vault call (logins, token self-service); `label` names it in errors. */
-  send(label: string, call: (requestOptions: RequestOptions) => Promise<unknown>): Promise<VaultReply>;
+  send(
+    label: string,
+    call: (requestOptions: NodeVaultRequestOptions) => Promise<unknown>,
+  ): Promise<VaultReply>;
   readonly client: NodeVaultClient;
 }
 
@@ -107,10 +110,10 @@ export function buildNodeVault(address: string, namespace: string | undefined): 
 /** Wraps a client: every call retried on transient failures, errors sanitised. */
 export function vaultHttp(settings: VaultHttpSettings): VaultHttp {
   const { client } = settings;
-  const requestOptions: RequestOptions = { timeout: settings.timeout };
+  const requestOptions: NodeVaultRequestOptions = { timeout: settings.timeout };
   async function send(
     label: string,
-    call: (options: RequestOptions) => Promise<unknown>,
+    call: (options: NodeVaultRequestOptions) => Promise<unknown>,
   ): Promise<VaultReply> {
     for (let attempt = 0; ; attempt++) {
       try {
