@@ -61,7 +61,13 @@ export const namingRules: {
   vault: { alphabet: "A-Za-z0-9/_.@=~-", escape: "~", separator: "/", maxLength: 512, caseSensitive: true },
   doppler: { alphabet: "A-Z0-9_", firstChar: "A-Z_", escape: "_", maxLength: 256, caseSensitive: false },
   conjur: { alphabet: "A-Za-z0-9/_.@=~-", escape: "~", separator: "/", maxLength: 512, caseSensitive: true },
-  onepassword: { alphabet: '^"\\\\\\u0000-\\u0020\\u007f', escape: "~", separator: "/", maxLength: 512, caseSensitive: true },
+  onepassword: {
+    alphabet: '^"\\\\\\u0000-\\u0020\\u007f',
+    escape: "~",
+    separator: "/",
+    maxLength: 512,
+    caseSensitive: true,
+  },
 };
 
 const HASH_CHARS = 20;
