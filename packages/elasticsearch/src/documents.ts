@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Client, estypes } from "@elastic/elasticsearch";
-import type { SecretMetadata, SecretRef } from "@strongbox/core";
+import type { ListQuery, SecretMetadata, SecretRef } from "@strongbox/core";
 import { responseInfo } from "./client.ts";
 
 /** The `_source` of a secret's document. */
@@ -80,4 +80,64 @@ export function metadataOf(source: Partial<SecretDocument>, version: string | un
     ...(source.created_at !== undefined && { createdAt: new Date(source.created_at) }),
     ...(source.updated_at !== undefined && { updatedAt: new Date(source.updated_at) }),
   };
+}
+
+/** The query of the documents of one prefix, narrowed by a list query (tags filtered in the query). */
+export function scopeQuery(
+  prefix: string | undefined,
+  query: ListQuery = {},
+): estypes.QueryDslQueryContainer {
+  const filter: estypes.QueryDslQueryContainer[] = [];
+  const mustNot: estypes.QueryDslQueryContainer[] = [];
+  const exact = (field: string, value: string | null | undefined) => {
+    if (value === null) mustNot.push({ exists: { field } });
+    else if (value !== undefined) filter.push({ term: { [field]: value } });
+  };
+  exact("prefix", prefix ?? null);
+  exact("tenant", query.tenant);
+  exact("namespace", query.namespace);
+  for (const [name, value] of Object.entries(query.tags ?? {}))
+    filter.push({ term: { [`tags.${name}`]: value } });
+  return { bool: { filter, must_not: mustNot } };
+}
+
+/** The exact ref a document holds in its fields. */
+export function refOf(source: SecretDocument): SecretRef {
+  const ref: SecretRef = { key: source.key };
+  if (source.tenant !== undefined) ref.tenant = source.tenant;
+  if (source.namespace !== undefined) ref.namespace = source.namespace;
+  return ref;
+}
+
+/** The body of one page of a scan sorted on the unique `doc_id` (stable `search_after` paging). */
+export function pageRequest(
+  query: estypes.QueryDslQueryContainer,
+  size: number,
+  after: estypes.SortResults | undefined,
+  withEnvelope: boolean,
+): estypes.SearchRequest {
+  return {
+    query,
+    sort: [{ doc_id: "asc" }],
+    size,
+    ...(withEnvelope ? {} : { _source: { excludes: ["envelope"] } }),
+    seq_no_primary_term: true,
+    track_total_hits: false,
+    ...(after !== undefined && { search_after: after }),
+  };
+}
+
+/** Every hit of a scan, page after page, until a short page. */
+export async function* scan(
+  page: (after: estypes.SortResults | undefined) => Promise<estypes.SearchResponse<SecretDocument>>,
+  size: number,
+): AsyncGenerator<estypes.SearchHit<SecretDocument>> {
+  let after: estypes.SortResults | undefined;
+  for (;;) {
+    const { hits } = (await page(after)).hits;
+    yield* hits;
+    const last = hits.at(-1);
+    if (hits.length < size || last?.sort === undefined) return;
+    after = last.sort;
+  }
 }

@@ -18,11 +18,25 @@ import {
   formatVersion,
   isMissing,
   metadataOf,
+  pageRequest,
   readDocument,
+  refOf,
   type SecretDocument,
+  scan,
+  scopeQuery,
 } from "./documents.ts";
 import { ensureIndex } from "./mapping.ts";
 import { type ElasticsearchOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { type RotationReport, rotateKeys } from "./rotate.ts";
+
+/** The Elasticsearch backend: a `SecretBackend` that can also rotate its encryption key. */
+export interface ElasticsearchBackend extends SecretBackend {
+  /**
+   * Re-encrypts every secret of this backend's prefix under the current (first) key,
+   * so older keys can then be removed from `secret`.
+   */
+  rotate(): Promise<RotationReport>;
+}
 
 const TYPE = "elasticsearch";
 /** Attempts of a plain `put` that keeps losing races to other writers before it reports CONFLICT. */
@@ -43,13 +57,15 @@ const MGET_BATCH = 500;
  *   secret: process.env.STRONGBOX_SECRET!,
  * });
  * await backend.put({ namespace: "billing", key: "DB_PASSWORD" }, "hunter2");
+ * // later, with secret: [newKey, oldKey]:
+ * await backend.rotate(); // { rotated, current, changedMeanwhile }
  */
-export function elasticsearch(options: ElasticsearchOptions): SecretBackend {
+export function elasticsearch(options: ElasticsearchOptions): ElasticsearchBackend {
   return createBackend(resolveOptions(options, TYPE));
 }
 
 /** Builds the backend from validated options (shared by the factory and `fromConfig`). */
-export function createBackend(options: ResolvedOptions): SecretBackend {
+export function createBackend(options: ResolvedOptions): ElasticsearchBackend {
   const cipher = createCipher({ keys: options.keys, backend: TYPE });
   const { index, prefix } = options;
   const scope = prefix ?? "";
@@ -141,47 +157,57 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
     },
 
     async *list(query = {}) {
-      const filter: estypes.QueryDslQueryContainer[] = [];
-      const mustNot: estypes.QueryDslQueryContainer[] = [];
-      const exact = (field: string, value: string | null | undefined) => {
-        if (value === null) mustNot.push({ exists: { field } });
-        else if (value !== undefined) filter.push({ term: { [field]: value } });
-      };
-      exact("prefix", prefix ?? null);
-      exact("tenant", query.tenant);
-      exact("namespace", query.namespace);
-      for (const [name, value] of Object.entries(query.tags ?? {}))
-        filter.push({ term: { [`tags.${name}`]: value } });
-      let after: estypes.SortResults | undefined;
-      for (;;) {
-        const page = await call("list", undefined, (es) =>
-          es.search<SecretDocument>({
-            index,
-            query: { bool: { filter, must_not: mustNot } },
-            sort: [{ doc_id: "asc" }],
-            size: options.pageSize,
-            _source: { excludes: ["envelope"] },
-            seq_no_primary_term: true,
-            track_total_hits: false,
-            ...(after !== undefined && { search_after: after }),
-          }),
-        );
-        for (const hit of page.hits.hits) {
-          const source = hit._source;
-          if (source === undefined) continue;
-          const ref: SecretRef = { key: source.key };
-          if (source.tenant !== undefined) ref.tenant = source.tenant;
-          if (source.namespace !== undefined) ref.namespace = source.namespace;
-          const entry: SecretEntry = {
-            ref,
-            ...metadataOf(source, formatVersion(hit._seq_no, hit._primary_term)),
-          };
-          yield entry;
-        }
-        const last = page.hits.hits.at(-1);
-        if (page.hits.hits.length < options.pageSize || last?.sort === undefined) return;
-        after = last.sort;
+      const request = scopeQuery(prefix, query);
+      const pages = scan(
+        (after) =>
+          call("list", undefined, (es) =>
+            es.search<SecretDocument>({ index, ...pageRequest(request, options.pageSize, after, false) }),
+          ),
+        options.pageSize,
+      );
+      for await (const hit of pages) {
+        if (hit._source === undefined) continue;
+        const entry: SecretEntry = {
+          ref: refOf(hit._source),
+          ...metadataOf(hit._source, formatVersion(hit._seq_no, hit._primary_term)),
+        };
+        yield entry;
       }
+    },
+
+    async rotate() {
+      const request = scopeQuery(prefix);
+      return rotateKeys({
+        cipher,
+        scope,
+        documents: scan(
+          (after) =>
+            call("rotate", undefined, (es) =>
+              es.search<SecretDocument>({ index, ...pageRequest(request, options.pageSize, after, true) }),
+            ),
+          options.pageSize,
+        ),
+        async replace(hit, document) {
+          const ref = refOf(document);
+          try {
+            await call("rotate", ref, (es) =>
+              es.index({
+                index,
+                id: hit._id as string,
+                document,
+                refresh,
+                include_source_on_error: false,
+                if_seq_no: hit._seq_no as number,
+                if_primary_term: hit._primary_term as number,
+              }),
+            );
+            return true;
+          } catch (error) {
+            if (error instanceof StrongboxError && error.code === "CONFLICT") return false;
+            throw error;
+          }
+        },
+      });
     },
 
     async put(ref, input, putOptions = {}) {

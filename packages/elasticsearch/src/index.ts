@@ -3,9 +3,10 @@ import { createBackend } from "./elasticsearch.ts";
 import { resolveOptions } from "./options.ts";
 
 export { documentId } from "./documents.ts";
-export { elasticsearch } from "./elasticsearch.ts";
+export { type ElasticsearchBackend, elasticsearch } from "./elasticsearch.ts";
 export { MAPPING } from "./mapping.ts";
 export type { ElasticsearchAuth, ElasticsearchOptions, ElasticsearchTlsOptions } from "./options.ts";
+export type { RotationReport } from "./rotate.ts";
 
 /**
  * The entry point of `createSecretManager` for `type: elasticsearch`: validates the

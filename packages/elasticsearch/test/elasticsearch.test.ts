@@ -16,7 +16,7 @@ import {
   startElasticsearchEmulator,
 } from "@strongbox/testing/emulators/elasticsearch";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { documentId, elasticsearch, fromConfig } from "../src/index.ts";
+import { documentId, type ElasticsearchBackend, elasticsearch, fromConfig } from "../src/index.ts";
 
 const SECRET = "a-test-encryption-key-of-32-chars-at-least";
 const OTHER_SECRET = "another-encryption-key-with-32-chars-or-more";
@@ -67,8 +67,10 @@ describe.runIf(liveUrl)(
   },
 );
 
-const backendOn = (index: string, extra: Partial<Parameters<typeof elasticsearch>[0]> = {}): SecretBackend =>
-  elasticsearch({ node: es.url, secret: SECRET, index, retryDelay: 1, ...extra });
+const backendOn = (
+  index: string,
+  extra: Partial<Parameters<typeof elasticsearch>[0]> = {},
+): ElasticsearchBackend => elasticsearch({ node: es.url, secret: SECRET, index, retryDelay: 1, ...extra });
 
 const must = <T>(value: T | undefined): T => {
   if (value === undefined) throw new Error("expected a value");
@@ -199,6 +201,59 @@ describe("elasticsearch: encryption", () => {
       isStrongboxError(error, "DECRYPT_FAILED"),
     );
     expect((await rotated.get({ key: "OLD" }))?.value.reveal()).toBe("new-value");
+  });
+});
+
+describe("elasticsearch: rotate", () => {
+  it("re-encrypts every secret of the prefix under the new key, so the old key can go", async () => {
+    const index = freshIndex();
+    const refs: SecretRef[] = [{ key: "A" }, { tenant: "t", namespace: "n.m", key: "B" }, { key: "C" }];
+    for (const ref of refs) await must(backendOn(index, { prefix: "app" }).put)(ref, `value-${ref.key}`);
+    await must(backendOn(index, { prefix: "other" }).put)({ key: "A" }, "other-prefix");
+    const rotating = backendOn(index, { prefix: "app", secret: [OTHER_SECRET, SECRET], pageSize: 2 });
+    await must(rotating.put)({ key: "C" }, "value-C"); // already under the new key
+
+    expect(await rotating.rotate()).toEqual({ rotated: 2, current: 1, changedMeanwhile: 0 });
+
+    const newKeyOnly = backendOn(index, { prefix: "app", secret: OTHER_SECRET });
+    for (const ref of refs) expect((await newKeyOnly.get(ref))?.value.reveal()).toBe(`value-${ref.key}`);
+    expect((await backendOn(index, { prefix: "other" }).get({ key: "A" }))?.value.reveal()).toBe(
+      "other-prefix",
+    );
+    expect(await rotating.rotate()).toEqual({ rotated: 0, current: 3, changedMeanwhile: 0 });
+  });
+
+  it("never overwrites a secret written while it rotates: it counts it as changed meanwhile", async () => {
+    const index = freshIndex();
+    await must(backendOn(index).put)({ key: "RACE" }, "old-key-value");
+    const client = new Client({ node: es.url, maxRetries: 0 });
+    const writer = backendOn(index, { secret: [OTHER_SECRET, SECRET] });
+    const index_ = client.index.bind(client);
+    let raced = false;
+    // Just before the rotation's write, another writer updates the same secret.
+    client.index = (async (params: Parameters<typeof index_>[0], options?: Parameters<typeof index_>[1]) => {
+      if (!raced) {
+        raced = true;
+        await must(writer.put)({ key: "RACE" }, "concurrent-value");
+      }
+      return index_(params, options);
+    }) as typeof client.index;
+    const rotating = elasticsearch({ client, index, secret: [OTHER_SECRET, SECRET] });
+    expect(await rotating.rotate()).toEqual({ rotated: 0, current: 0, changedMeanwhile: 1 });
+    await client.close();
+    expect((await writer.get({ key: "RACE" }))?.value.reveal()).toBe("concurrent-value");
+  });
+
+  it("a value that does not decrypt stops the rotation with DECRYPT_FAILED", async () => {
+    const index = freshIndex();
+    await must(backendOn(index).put)({ key: "A" }, "a");
+    const error = await backendOn(index, {
+      secret: [OTHER_SECRET, "yet-another-key-of-thirty-two-chars-min"],
+    })
+      .rotate()
+      .catch((caught: unknown) => caught);
+    expect(isStrongboxError(error, "DECRYPT_FAILED")).toBe(true);
+    expect((await backendOn(index).get({ key: "A" }))?.value.reveal()).toBe("a");
   });
 });
 
