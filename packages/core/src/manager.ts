@@ -96,7 +96,8 @@ export async function createSecretManager(
   const adapter = options.backend ?? (await loadAdapter(config, block));
 
   const tags = { ...(block.tags as Record<string, string> | undefined), ...secret.tags };
-  let backend = withDefaultTags(adapter, tags);
+  // A read-only manager writes nothing, so it has no use for default tags.
+  let backend = secret.readOnly?.enabled ? adapter : withDefaultTags(adapter, tags);
   if (secret.cache?.enabled) {
     const { enabled: _enabled, ...cache } = secret.cache;
     backend = withCache(backend, cache);

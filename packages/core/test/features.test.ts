@@ -219,6 +219,14 @@ describe("default tags", () => {
     expect((await backend.get({ key: "K" }))?.tags).toEqual({ application: "billing", env: "staging" });
   });
 
+  it("a put without tags keeps the secret's tags and adds the defaults", async () => {
+    const store = memory();
+    await store.put?.({ key: "K" }, "v1", { tags: { owner: "team-a" } });
+    const backend = withDefaultTags(store, { application: "billing" });
+    await backend.put?.({ key: "K" }, "v2");
+    expect((await backend.get({ key: "K" }))?.tags).toEqual({ owner: "team-a", application: "billing" });
+  });
+
   it("refuses default tags on a store without tags", () => {
     const tagless: SecretBackend = {
       ...memory(),

@@ -2,7 +2,8 @@ import { StrongboxError } from "../errors.ts";
 import type { SecretBackend, Tags } from "../types.ts";
 
 /**
- * Merges `tags` into the tags of every secret written; tags given to `put` win.
+ * Merges `tags` into the tags of every secret written; tags given to `put` win. A `put`
+ * without tags keeps the secret's current tags (one read), with the defaults added.
  *
  * @example
  * const backend = withDefaultTags(memory(), { application: "billing" });
@@ -22,7 +23,10 @@ export function withDefaultTags(backend: SecretBackend, tags: Tags): SecretBacke
   if (put === undefined) return backend;
   return {
     ...backend,
-    put: (ref, value, options = {}) =>
-      put.call(backend, ref, value, { ...options, tags: { ...tags, ...options.tags } }),
+    put: async (ref, value, options = {}) => {
+      // Without tags, a put keeps the secret's tags; the defaults are added to them, not put in their place.
+      const given = options.tags ?? (await backend.get(ref))?.tags;
+      return put.call(backend, ref, value, { ...options, tags: { ...tags, ...given } });
+    },
   };
 }
