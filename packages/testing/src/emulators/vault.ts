@@ -456,6 +456,8 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     const full = `${name}/${section}/${key}`;
     const entry = mount.kv2.get(key);
     const method = request.method;
+    if (method === "PATCH" && !String(request.headers["content-type"] ?? "").includes("merge-patch+json"))
+      return errors(415, "PATCH requires Content-Type of application/merge-patch+json");
 
     if (section === "config") {
       if (method === "GET") {

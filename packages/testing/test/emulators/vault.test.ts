@@ -53,6 +53,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const mergePatch = { "X-Vault-Token": "root", "content-type": "application/merge-patch+json" };
 let counter = 0;
 const unique = (label: string): string => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -175,7 +176,7 @@ describe("vault emulator: KV v2", () => {
     await call("DELETE", `secret/data/${path}`);
 
     await call("POST", `secret/metadata/${path}`, { custom_metadata: { owner: "ops", env: "prod" } });
-    await call("PATCH", `secret/metadata/${path}`, { custom_metadata: { env: null, team: "a" } });
+    await call("PATCH", `secret/metadata/${path}`, { custom_metadata: { env: null, team: "a" } }, mergePatch);
     const metadata = await call("GET", `secret/metadata/${path}`);
     const read = await call("GET", `secret/data/${path}?version=1`);
 
@@ -233,13 +234,15 @@ describe("vault emulator: KV v2", () => {
     expect(empty.body).toEqual({ errors: [] });
   });
 
-  it("PATCH data merges with merge-patch semantics into a new version", async () => {
+  it("PATCH data needs application/merge-patch+json and merges into a new version", async () => {
     const path = unique("patch");
     await call("POST", `secret/data/${path}`, { data: { a: "1", b: "2" } });
 
-    const patched = await call("PATCH", `secret/data/${path}`, { data: { b: null, c: "3" } });
+    const plainJson = await call("PATCH", `secret/data/${path}`, { data: { b: null } });
+    const patched = await call("PATCH", `secret/data/${path}`, { data: { b: null, c: "3" } }, mergePatch);
     const read = await call("GET", `secret/data/${path}`);
 
+    expect(plainJson.status).toBe(415);
     expect(patched.body.data.version).toBe(2);
     expect(read.body.data.data).toEqual({ a: "1", c: "3" });
   });
