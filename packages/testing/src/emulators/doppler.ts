@@ -285,6 +285,8 @@ function applyChangeRequests(secrets: Map<string, DopplerEmulatorSecret>, input:
     if (originalName !== null && current === undefined) {
       throw new DopplerError(400, `Could not find secret ${originalName} to update`);
     }
+    // Doppler documents that originalValue makes the change conditional, not the status of a
+    // refusal: a 400 like its other validation errors is this emulator's assumption.
     if (change.originalValue !== undefined && (current?.raw ?? null) !== change.originalValue) {
       throw new DopplerError(400, `Secret ${name} was modified since it was read`);
     }
