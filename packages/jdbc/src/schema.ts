@@ -32,48 +32,54 @@ interface Migration {
  * The schema, one migration per change, never edited once released. Refs are columns ('' for an
  * absent tenant or namespace, since validated refs never hold ''), and `ref_hash` (SHA-256 of the
  * prefix and the ref) is the unique key: it keeps the unique index short on every database.
+ * Each table is created only if missing: MySQL commits DDL at once, so a migration cut short by a
+ * crash must be able to run again.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "secrets, versions, tags and meta",
     async up(db, names, dialect) {
-      await db.schema.createTable(names.secrets, (t) => {
-        t.bigIncrements("id").primary();
-        t.string("ref_hash", 64).notNullable().unique(`${names.secrets}_ref_uq`);
-        t.string("prefix", 190).notNullable();
-        t.string("tenant", 190).notNullable();
-        t.string("namespace", 255).notNullable();
-        t.string("ref_key", 1024).notNullable();
-        t.text("description").nullable();
-        t.text("tags").notNullable();
-        t.integer("version").notNullable();
-        t.bigInteger("created_at").notNullable();
-        t.bigInteger("updated_at").notNullable();
-        t.index(["prefix", "namespace", "id"], `${names.secrets}_ns_ix`);
-        t.index(["prefix", "tenant", "id"], `${names.secrets}_tenant_ix`);
-      });
-      await db.schema.createTable(names.versions, (t) => {
-        t.bigInteger("secret_id").notNullable();
-        t.integer("version").notNullable();
-        t.string("key_id", 64).notNullable();
-        // Envelopes of large values run past MySQL's 64 KB TEXT.
-        if (dialect === "mysql") t.text("envelope", "longtext").notNullable();
-        else t.text("envelope").notNullable();
-        t.bigInteger("created_at").notNullable();
-        t.primary(["secret_id", "version"]);
-      });
-      await db.schema.createTable(names.tags, (t) => {
-        t.bigInteger("secret_id").notNullable();
-        t.string("tag_name", 128).notNullable();
-        t.string("tag_value", 512).notNullable();
-        t.primary(["secret_id", "tag_name"]);
-        t.index(["tag_name", "tag_value", "secret_id"], `${names.tags}_filter_ix`);
-      });
-      await db.schema.createTable(names.meta, (t) => {
-        t.string("name", 64).primary();
-        t.text("content").notNullable();
-      });
+      if (!(await db.schema.hasTable(names.secrets)))
+        await db.schema.createTable(names.secrets, (t) => {
+          t.bigIncrements("id").primary();
+          t.string("ref_hash", 64).notNullable().unique(`${names.secrets}_ref_uq`);
+          t.string("prefix", 190).notNullable();
+          t.string("tenant", 190).notNullable();
+          t.string("namespace", 255).notNullable();
+          t.string("ref_key", 1024).notNullable();
+          t.text("description").nullable();
+          t.text("tags").notNullable();
+          t.integer("version").notNullable();
+          t.bigInteger("created_at").notNullable();
+          t.bigInteger("updated_at").notNullable();
+          t.index(["prefix", "namespace", "id"], `${names.secrets}_ns_ix`);
+          t.index(["prefix", "tenant", "id"], `${names.secrets}_tenant_ix`);
+        });
+      if (!(await db.schema.hasTable(names.versions)))
+        await db.schema.createTable(names.versions, (t) => {
+          t.bigInteger("secret_id").notNullable();
+          t.integer("version").notNullable();
+          t.string("key_id", 64).notNullable();
+          // Envelopes of large values run past MySQL's 64 KB TEXT.
+          if (dialect === "mysql") t.text("envelope", "longtext").notNullable();
+          else t.text("envelope").notNullable();
+          t.bigInteger("created_at").notNullable();
+          t.primary(["secret_id", "version"]);
+        });
+      if (!(await db.schema.hasTable(names.tags)))
+        await db.schema.createTable(names.tags, (t) => {
+          t.bigInteger("secret_id").notNullable();
+          t.string("tag_name", 128).notNullable();
+          t.string("tag_value", 512).notNullable();
+          t.primary(["secret_id", "tag_name"]);
+          t.index(["tag_name", "tag_value", "secret_id"], `${names.tags}_filter_ix`);
+        });
+      if (!(await db.schema.hasTable(names.meta)))
+        await db.schema.createTable(names.meta, (t) => {
+          t.string("name", 64).primary();
+          t.text("content").notNullable();
+        });
     },
   },
 ];
@@ -100,8 +106,8 @@ export async function migrate(db: Knex, names: TableNames, dialect: string): Pro
       });
       applied.push(migration.version);
     } catch (error) {
-      // Another process may have applied it at the same moment: that is fine.
-      if (!(await appliedVersions(db, names)).has(migration.version)) throw error;
+      // Another process may be applying it at this moment: wait for its commit rather than fail.
+      if (!(await appliedSoon(db, names, migration.version))) throw error;
     }
   }
   return applied;
@@ -133,6 +139,14 @@ async function ensureMigrationsTable(db: Knex, names: TableNames): Promise<void>
   } catch (error) {
     if (!(await db.schema.hasTable(names.migrations))) throw error;
   }
+}
+
+async function appliedSoon(db: Knex, names: TableNames, version: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if ((await appliedVersions(db, names)).has(version)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 async function appliedVersions(db: Knex, names: TableNames): Promise<Set<number>> {

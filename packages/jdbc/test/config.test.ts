@@ -1,0 +1,145 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSecretManager, isStrongboxError } from "@strongbox/core";
+import { fromConfig, type JdbcBackend, jdbc } from "@strongbox/jdbc";
+import { afterAll, describe, expect, it } from "vitest";
+import { KEY, OTHER_KEY, removeTempDirs, tempDir } from "./helpers.ts";
+
+afterAll(removeTempDirs);
+
+describe("jdbc configuration", () => {
+  it("fromConfig takes the manager's prefix, and two prefixes in one file never see each other", async () => {
+    // prepare
+    const url = `sqlite:${join(tempDir(), "prefixes.db")}`;
+    const billing = fromConfig(
+      { url, secret: KEY },
+      { path: "secret.jdbc", prefix: "billing" },
+    ) as JdbcBackend;
+    const payroll = fromConfig(
+      { url, secret: OTHER_KEY },
+      { path: "secret.jdbc", prefix: "payroll" },
+    ) as JdbcBackend;
+    try {
+      // act
+      await billing.put({ key: "DB" }, "billing-db");
+      await payroll.put({ key: "DB" }, "payroll-db");
+      const listed: string[] = [];
+      for await (const entry of billing.list()) listed.push(entry.ref.key);
+      // assert
+      expect((await billing.get({ key: "DB" }))?.value.reveal()).toBe("billing-db");
+      expect((await payroll.get({ key: "DB" }))?.value.reveal()).toBe("payroll-db");
+      expect(listed).toEqual(["DB"]);
+    } finally {
+      await billing.close();
+      await payroll.close();
+    }
+  });
+
+  it("fromConfig rejects an unknown option with its path", () => {
+    // act
+    const error = (() => {
+      try {
+        fromConfig({ url: "sqlite::memory:", secret: KEY, tabel: "x" }, { path: "secret.jdbc" });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    // assert
+    expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
+    expect((error as Error).message).toMatch(/secret\.jdbc: unknown option "tabel"/);
+  });
+
+  it("reads its keys from a key file, newest first, so a half-rotated store reads with both", async () => {
+    // prepare
+    const dir = tempDir();
+    const keyFile = join(dir, "key");
+    const url = `sqlite:${join(dir, "keys.db")}`;
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+    const first = jdbc({ url, secretFile: keyFile });
+    await first.put({ key: "OLD" }, "under-the-old-key");
+    await first.close();
+    writeFileSync(keyFile, `# newest first\n${OTHER_KEY}\n${KEY}\n`, { mode: 0o600 });
+    const both = jdbc({ url, secretFile: keyFile });
+    try {
+      // act
+      await both.put({ key: "NEW" }, "under-the-new-key");
+      // assert
+      expect((await both.get({ key: "OLD" }))?.value.reveal()).toBe("under-the-old-key");
+      expect((await both.get({ key: "NEW" }))?.value.reveal()).toBe("under-the-new-key");
+    } finally {
+      await both.close();
+    }
+  });
+
+  it("a missing key file is INVALID_OPTIONS when the factory runs", () => {
+    // act
+    const error = (() => {
+      try {
+        jdbc({ url: "sqlite::memory:", secretFile: "/nonexistent/strongbox/key" });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    // assert
+    expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
+    expect((error as Error).message).toMatch(/secretFile: cannot read the key file/);
+  });
+
+  it("two stores starting at once on a fresh database both migrate and work", async () => {
+    // prepare
+    const url = `sqlite:${join(tempDir(), "fresh", "race.db")}`;
+    const a = jdbc({ url, secret: KEY });
+    const b = jdbc({ url, secret: KEY });
+    try {
+      // act
+      await Promise.all([a.put({ key: "A" }, "a"), b.put({ key: "B" }, "b")]);
+      // assert
+      expect((await a.get({ key: "B" }))?.value.reveal()).toBe("b");
+      expect((await b.get({ key: "A" }))?.value.reveal()).toBe("a");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("with autoMigrate off, an empty database is a clear error until migrate() runs", async () => {
+    // prepare
+    const backend = jdbc({ url: `sqlite:${join(tempDir(), "manual.db")}`, secret: KEY, autoMigrate: false });
+    try {
+      // act
+      const before = await backend.get({ key: "X" }).catch((caught: unknown) => caught);
+      const applied = await backend.migrate();
+      const after = await backend.get({ key: "X" });
+      // assert
+      expect(isStrongboxError(before, "UNAVAILABLE")).toBe(true);
+      expect((before as Error).message).toMatch(/call migrate\(\)/);
+      expect(applied).toEqual([1]);
+      expect(after).toBeUndefined();
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("serves type jdbc through createSecretManager, with inheritance on top", async () => {
+    // prepare
+    const manager = await createSecretManager({
+      secret: {
+        type: "jdbc",
+        prefix: "app",
+        jdbc: { url: `sqlite:${join(tempDir(), "manager.db")}`, secret: KEY, tags: { owner: "ops" } },
+      },
+    });
+    try {
+      await manager.put({ namespace: "company.team", key: "DB" }, "team-db", { tags: { app: "billing" } });
+      // act
+      const found = await manager.get({ namespace: "company.team.etl", key: "DB" });
+      // assert
+      expect(found?.value.reveal()).toBe("team-db");
+      expect(found?.ref).toEqual({ namespace: "company.team", key: "DB" });
+      expect(found?.tags).toEqual({ owner: "ops", app: "billing" });
+      expect(typeof (manager.adapter as JdbcBackend).rotate).toBe("function");
+    } finally {
+      await manager.close();
+    }
+  });
+});
