@@ -39,6 +39,12 @@ afterEach(() => es.faults.reset());
 testBackend("elasticsearch (emulator)", () =>
   elasticsearch({ node: es.url, secret: SECRET, index: "strongbox-conformance", retryDelay: 1 }),
 );
+// Writes without waiting for a refresh: `list` sees them within the emulator's 1 s refresh interval.
+testBackend(
+  "elasticsearch with refresh false (emulator)",
+  () => elasticsearch({ node: es.url, secret: SECRET, index: "strongbox-eventual", refresh: false }),
+  { eventualList: true },
+);
 testBackend("elasticsearch with a prefix (emulator)", () =>
   elasticsearch({ node: es.url, secret: SECRET, index: "strongbox-conformance", prefix: "billing" }),
 );
