@@ -122,6 +122,36 @@ describe.each(runnable)("$name through one manager built from its configuration"
     expect(nearer?.value.reveal()).toBe("from-etl");
   });
 
+  it("a tenant's secrets stay apart from the root's, and inheritance stays within the tenant", async () => {
+    const root = newRoot();
+    await manager.put({ tenant: "acme", namespace: `${root}.team`, key: "API_KEY" }, "for-acme");
+    await manager.put({ namespace: `${root}.team`, key: "API_KEY" }, "for-everyone");
+
+    const inherited = await manager.get({ tenant: "acme", namespace: `${root}.team.etl`, key: "API_KEY" });
+    const listed = await collect(manager.list({ tenant: "acme" }));
+
+    expect(inherited?.ref).toEqual({ tenant: "acme", namespace: `${root}.team`, key: "API_KEY" });
+    expect(inherited?.value.reveal()).toBe("for-acme");
+    expect(listed).toEqual([{ tenant: "acme", namespace: `${root}.team`, key: "API_KEY" }]);
+  });
+
+  // Where an emulator counts the requests it receives.
+  if (backend.emulator !== undefined) {
+    it("with the cache on, a repeated get and a repeated inherited lookup make no further store call", async () => {
+      const root = newRoot();
+      await manager.put({ namespace: root, key: "API_KEY" }, "cached");
+      const child = { namespace: `${root}.team.etl`, key: "API_KEY" };
+      await manager.get(child);
+      const before = store.requests?.();
+
+      const again = await manager.get(child);
+      const after = store.requests?.();
+
+      expect(again?.value.reveal()).toBe("cached");
+      expect(after).toBe(before);
+    });
+  }
+
   it("render fills a template with two secrets found at different levels of the namespace", async () => {
     const root = newRoot();
     await manager.put({ namespace: `${root}.team`, key: "DB_USER" }, "billing");
