@@ -160,6 +160,35 @@ describe("vault: storage layout", () => {
     expect((await store.get(ref))?.value.reveal()).toBe("long");
   });
 
+  it("lists a tenant's secrets across its namespaces and nothing of another tenant", async () => {
+    const tenant = uniqueKey("tenant");
+    const refs = [
+      { tenant, key: "root-level" },
+      { tenant, namespace: "a", key: "in-a" },
+      { tenant, namespace: "a.b", key: "in-ab" },
+    ];
+    const store = backend();
+    for (const ref of refs) await store.put(ref, "t");
+    await store.put({ tenant: `${tenant}-other`, key: "elsewhere" }, "o");
+
+    const listed = [];
+    for await (const entry of store.list({ tenant })) listed.push(entry.ref);
+
+    expect(listed).toHaveLength(3);
+    expect(listed).toEqual(expect.arrayContaining(refs));
+  });
+
+  it("in raw naming mode, lists the paths under the prefix as keys", async () => {
+    const prefix = uniqueKey("rawlist");
+    await raw("POST", `secret/data/${prefix}/db/password`, { data: { value: "p" } });
+    await raw("POST", `secret/data/${prefix}/api`, { data: { value: "a" } });
+
+    const listed = [];
+    for await (const entry of backend({ naming: "raw", prefix }).list()) listed.push(entry.ref.key);
+
+    expect(listed.sort()).toEqual(["api", "db/password"]);
+  });
+
   it("rejects a tag Vault would refuse (value over 512 bytes) with INVALID_OPTIONS before writing", async () => {
     const key = uniqueKey("bigtag");
     const requests = watchRequests();
