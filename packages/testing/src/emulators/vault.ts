@@ -40,7 +40,8 @@ export interface VaultEmulatorOptions {
   /**
    * Vault Enterprise namespaces that exist (`team-a`, `team-a/sub`); the root namespace always exists.
    * Each has its own mounts and data; a token works in the namespace it was made in and below it;
-   * an undeclared namespace answers 404. @default []
+   * an undeclared namespace answers 404. Simplification: the auth methods' users and roles and the
+   * policies are the same in every namespace (in Vault each namespace configures its own). @default []
    */
   namespaces?: string[];
   /** userpass auth at `auth/<mount>`. */
