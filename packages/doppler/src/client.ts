@@ -38,9 +38,9 @@ export function dopplerApi(options: DopplerApiOptions): DopplerApi {
     ...(options.project !== undefined && { project: options.project }),
     ...(options.config !== undefined && { config: options.config }),
   };
-  // A 404 names what is missing: only one about the secret means "absent".
-  const isMissingSecret = (reply: Reply): boolean =>
-    messagesOf(reply).some((text) => /secret/i.test(text) && !/project|config/i.test(text));
+  // A 404 says what is missing: only one about the secret means "absent" (a missing
+  // project or config must not read as a missing secret).
+  const isMissingSecret = (reply: Reply): boolean => messagesOf(reply).some((text) => /secret/i.test(text));
   const secretOf = (value: { raw?: unknown; note?: unknown } | undefined): DopplerSecret | undefined =>
     typeof value?.raw === "string"
       ? { raw: value.raw, note: typeof value.note === "string" && value.note !== "" ? value.note : undefined }
