@@ -98,6 +98,11 @@ const GENERIC_ERRORS: Record<number, [string, string]> = {
  * `search_after`, `from`/`size` and `_source` filtering. Every response carries
  * `x-elastic-product: Elasticsearch`, which the client requires.
  *
+ * Gets are realtime; searches see the documents as of the last refresh, which happens
+ * on `_refresh`, on a write with `refresh=true` or `refresh=wait_for` (at once, where a
+ * real cluster would wait for its next scheduled refresh), and on a search once
+ * `refreshIntervalMs` has passed since the last one. One shard, primary term 1.
+ *
  * @example
  * const es = await startElasticsearchEmulator();
  * const client = new Client({ node: es.url });
