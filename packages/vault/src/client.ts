@@ -65,6 +65,8 @@ export class VaultRequestError extends Error {
   readonly errors: readonly string[];
   /** The network error code (`ECONNRESET`, `ECONNREFUSED`, ...), when it did not. */
   readonly networkCode: string | undefined;
+  /** How many times the call was tried. */
+  attempts = 1;
 
   constructor(message: string, status: number | undefined, errors: string[], networkCode?: string) {
     super(message);
@@ -122,6 +124,7 @@ export function vaultHttp(settings: VaultHttpSettings): VaultHttp {
       } catch (error) {
         if (statusOf(error) === 404) return { status: 404, body: bodyOf(error) };
         const failure = sanitise(error, label);
+        failure.attempts = attempt + 1;
         if (!failure.transient || attempt >= settings.maxRetries) throw failure;
         const delay = settings.retryDelay * 2 ** attempt;
         await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));

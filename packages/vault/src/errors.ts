@@ -38,7 +38,10 @@ export function toStrongbox(error: unknown, operation: string, ref: SecretRef | 
     return new StrongboxError("ACCESS_DENIED", `Vault refused: ${detail}`, context);
   if (isCasMismatch(error))
     return new StrongboxError("CONFLICT", `Vault refused the write: ${detail}`, context);
-  if (error.transient) return new StrongboxError("UNAVAILABLE", `Vault is unavailable: ${detail}`, context);
+  if (error.transient) {
+    const tries = error.attempts === 1 ? "" : ` (${error.attempts} attempts)`;
+    return new StrongboxError("UNAVAILABLE", `Vault is unavailable${tries}: ${detail}`, context);
+  }
   return new StrongboxError("BACKEND", `Vault answered ${error.status ?? "nothing"}: ${detail}`, context);
 }
 

@@ -596,6 +596,7 @@ describe("vault: failures", () => {
     const error = await store.get({ key: "anything" }).catch((caught: unknown) => caught);
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect((error as Error).message).toContain("(3 attempts)");
     expect(requests()).toHaveLength(3);
   });
 
