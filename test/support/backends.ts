@@ -23,6 +23,10 @@ export interface BackendSpec {
   type: string;
   /** The store keeps tags: `put` with tags, `list` by tag, a read-only tag filter. */
   keepsTags: boolean;
+  /** The store keeps older versions, readable with `get(ref, { version })`. */
+  keepsVersions: boolean;
+  /** The store can check-and-set (`put` with `expectedVersion`). */
+  checksAndSets: boolean;
   /** Managers built from one configuration share one store (not `memory`: each manager owns its own). */
   sharedStore: boolean;
   /** The emulator module (`@strongbox/testing/emulators/<name>`), when the backend needs one. */
@@ -54,6 +58,8 @@ export const backends: BackendSpec[] = [
     name: "memory",
     type: "memory",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: true,
     sharedStore: false,
     start: async () => ({ block: {}, close: async () => {} }),
   },
@@ -61,6 +67,8 @@ export const backends: BackendSpec[] = [
     name: "jdbc (SQLite)",
     type: "jdbc",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: true,
     sharedStore: true,
     async start() {
       const dir = await mkdtemp(join(tmpdir(), "sbx-backends-"));
@@ -72,6 +80,8 @@ export const backends: BackendSpec[] = [
     name: "jdbc (PostgreSQL)",
     type: "jdbc",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: true,
     sharedStore: true,
     unavailable: () =>
       process.env.STRONGBOX_IT_POSTGRES_URL ? undefined : "STRONGBOX_IT_POSTGRES_URL is not set",
@@ -81,6 +91,8 @@ export const backends: BackendSpec[] = [
     name: "jdbc (MariaDB)",
     type: "jdbc",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: true,
     sharedStore: true,
     unavailable: () => (process.env.STRONGBOX_IT_MYSQL_URL ? undefined : "STRONGBOX_IT_MYSQL_URL is not set"),
     start: async () => sqlStore(process.env.STRONGBOX_IT_MYSQL_URL as string, true),
@@ -89,6 +101,8 @@ export const backends: BackendSpec[] = [
     name: "aws-secret-manager",
     type: "aws-secret-manager",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "aws",
     async start() {
@@ -111,6 +125,8 @@ export const backends: BackendSpec[] = [
     name: "azure-key-vault",
     type: "azure-key-vault",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "azure",
     async start() {
@@ -141,6 +157,8 @@ export const backends: BackendSpec[] = [
     name: "google-secret-manager",
     type: "google-secret-manager",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "gcp",
     async start() {
@@ -161,6 +179,8 @@ export const backends: BackendSpec[] = [
     name: "vault",
     type: "vault",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: true,
     sharedStore: true,
     emulator: "vault",
     async start() {
@@ -177,6 +197,8 @@ export const backends: BackendSpec[] = [
     name: "elasticsearch",
     type: "elasticsearch",
     keepsTags: true,
+    keepsVersions: false,
+    checksAndSets: true,
     sharedStore: true,
     emulator: "elasticsearch",
     async start() {
@@ -194,6 +216,8 @@ export const backends: BackendSpec[] = [
     name: "doppler",
     type: "doppler",
     keepsTags: false,
+    keepsVersions: false,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "doppler",
     // Doppler names are [A-Z_][A-Z0-9_]*, and so must the prefix be.
@@ -216,6 +240,8 @@ export const backends: BackendSpec[] = [
     name: "1password",
     type: "1password",
     keepsTags: true,
+    keepsVersions: false,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "onepassword",
     async start() {
@@ -238,6 +264,8 @@ export const backends: BackendSpec[] = [
     name: "cyberark",
     type: "cyberark",
     keepsTags: true,
+    keepsVersions: true,
+    checksAndSets: false,
     sharedStore: true,
     emulator: "cyberark",
     async start() {
