@@ -68,7 +68,7 @@ export function vaultSession(http: VaultHttp, options: VaultSessionOptions): Vau
     try {
       reply = await http.send(label, call);
     } catch (error) {
-      if (error instanceof VaultRequestError && error.status !== undefined && error.status < 500) {
+      if (error instanceof VaultRequestError && error.status !== undefined && !error.transient) {
         throw denied(
           `${auth.method} login refused: ${error.errors.join("; ") || `status ${error.status}`}`,
           error,

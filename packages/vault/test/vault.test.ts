@@ -356,6 +356,19 @@ describe("vault: auth", () => {
     }
   });
 
+  it("a login that keeps meeting 429 fails with UNAVAILABLE, not ACCESS_DENIED", async () => {
+    const store = backend({
+      token: undefined,
+      userPass: { username: "app", password: PASSWORD },
+      maxRetries: 1,
+    });
+    emulator.faults.failNext(5, 429);
+
+    const error = await store.get({ key: "anything" }).catch((caught: unknown) => caught);
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+  });
+
   it("a missing Kubernetes token file fails with ACCESS_DENIED", async () => {
     const store = backend({
       token: undefined,
