@@ -20,6 +20,11 @@ export interface ConformanceOptions {
   largeValueBytes?: number;
   /** The suite puts tenants and namespaces in refs; set false for a backend in `raw` naming mode. @default true */
   scopedRefs?: boolean;
+  /**
+   * The store's `list` returns names the codec had to shorten with a hash (it keeps the exact
+   * ref in metadata). False for stores without metadata, whose list skips such names. @default true
+   */
+  listsHashedNames?: boolean;
   /** Time allowed per test, in ms. @default 20_000 */
   timeout?: number;
 }
@@ -202,7 +207,9 @@ export function testBackend(
         if (backend.list) {
           await eventually(async () => {
             const listed = await listAll({ namespace: "odd.names" });
-            for (const ref of refs) expect(listed.some((entry) => sameRef(entry.ref, ref))).toBe(true);
+            const listable =
+              options.listsHashedNames === false ? refs.filter((ref) => ref.key.length < 200) : refs;
+            for (const ref of listable) expect(listed.some((entry) => sameRef(entry.ref, ref))).toBe(true);
           });
         }
       });
