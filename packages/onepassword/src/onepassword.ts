@@ -25,6 +25,12 @@ import {
 } from "./client.ts";
 import { type OnePasswordOptions, resolveOptions } from "./options.ts";
 
+// A raw title is the item's own title (made by a person, spaces included): only what breaks the
+// SDK's `title eq "..."` filter (`"`, `\\`) and control characters are refused.
+const refusedInRawTitle = (title: string): boolean =>
+  [...title].some((char) => char === '"' || char === "\\" || char < " " || char === "\u007f");
+const MAX_TITLE = 512;
+
 const capabilities: Capabilities = {
   tags: true,
   tagFilter: "client",
@@ -47,6 +53,21 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
   const parsed = resolveOptions(options, context?.path ?? "1password");
   const prefix = parsed.prefix ?? context?.prefix;
   const codec = nameCodec(namingRules.onepassword, { prefix, mode: parsed.naming ?? "scoped" });
+  const head = codec.prefix === undefined ? "" : `${codec.prefix}/`;
+  /** The item title of a ref: the codec's in scoped mode; in raw mode the key as it is, after the prefix. */
+  const titleOf = (ref: SecretRef): string => {
+    validateRef(ref);
+    if (codec.mode === "scoped") return codec.encode(ref);
+    const title = head + ref.key;
+    if (refusedInRawTitle(title) || title.length > MAX_TITLE) {
+      throw new StrongboxError(
+        "INVALID_NAME",
+        `"${ref.key}" is not a title raw naming can look up (no quote, backslash or control character; at most ${MAX_TITLE})`,
+        { backend: "1password", ref },
+      );
+    }
+    return title;
+  };
   const retries = parsed.retries ?? 2;
   const retryDelay = parsed.retryDelay ?? 100;
   const vaultId = parsed.vaultId;
@@ -120,8 +141,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
     type: "1password",
     capabilities,
     async get(ref, getOptions = {}) {
-      validateRef(ref);
-      const item = await findItem("get", ref, codec.encode(ref));
+      const item = await findItem("get", ref, titleOf(ref));
       if (item === undefined) return undefined;
       const value = itemValue(item);
       if (value === undefined) return undefined;
@@ -136,7 +156,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       return { ref: cleanRef(ref), value: SecretValue.from(value), ...metadata };
     },
     async put(ref, value, putOptions = {}) {
-      validateRef(ref);
+      const title = titleOf(ref);
       if (putOptions.expectedVersion !== undefined) {
         throw new StrongboxError("UNSUPPORTED", "1Password Connect has no check-and-set", {
           backend: "1password",
@@ -144,7 +164,6 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
           ref,
         });
       }
-      const title = codec.encode(ref);
       const tags =
         putOptions.tags === undefined && Object.keys(defaultTags).length === 0
           ? undefined
@@ -164,8 +183,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       return metadataOf(written as FullItem);
     },
     async delete(ref) {
-      validateRef(ref);
-      const item = await findItem("delete", ref, codec.encode(ref));
+      const item = await findItem("delete", ref, titleOf(ref));
       if (item?.id === undefined) return false;
       const id = item.id;
       const gone = await call("delete", ref, (sdk) => sdk.deleteItemById(vaultId, id).then(() => true), true);

@@ -28,6 +28,9 @@ const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
 
 testBackend("1password (emulator)", () => backend());
 testBackend("1password (emulator, prefix)", () => backend({ prefix: "kestra" }));
+testBackend("1password (emulator, raw)", () => backend({ naming: "raw", prefix: "raw" }), {
+  scopedRefs: false,
+});
 
 describe("1password adapter", () => {
   it("stores the value in a concealed field, tags as key=value and the exact ref in a hidden field", async () => {
@@ -198,6 +201,17 @@ describe("1password adapter", () => {
     expect(listed).toEqual([{ key: "plain title" }]);
     expect((await store.get({ key: "plain title" }))?.value.reveal()).toBe("raw-value");
     expect(await store.delete?.({ key: "plain title" })).toBe(true);
+  });
+
+  it("raw naming refuses a title that would break the title filter with INVALID_NAME, before any call", async () => {
+    const before = emulator.requests.length;
+
+    const quoted = await failure(backend({ naming: "raw" }).get({ key: 'say "hi"' }));
+    const control = await failure(backend({ naming: "raw" }).put?.({ key: "tab\there" }, "x"));
+
+    expect(isStrongboxError(quoted, "INVALID_NAME")).toBe(true);
+    expect(isStrongboxError(control, "INVALID_NAME")).toBe(true);
+    expect(emulator.requests.length).toBe(before);
   });
 
   it("two items with the secret's exact title fail with CONFLICT rather than picking one", async () => {
