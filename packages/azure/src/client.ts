@@ -55,8 +55,10 @@ export function buildClient(settings: ClientSettings): SecretClient {
 
 /**
  * The SDK retries a 429 only when it carries a Retry-After header, and waits as
- * long as the header says. This policy gives every 429 a delay the SDK obeys:
- * the server's, capped at `maxDelayMs`, or an exponential backoff with jitter.
+ * long as a Retry-After header on a 429 or a 503 says (an hour, if the server
+ * says so). This policy gives every 429 a delay the SDK obeys: the server's,
+ * capped at `maxDelayMs`, or an exponential backoff with jitter; and caps the
+ * Retry-After of a 503 the same way (a 503 without one is the SDK's exponential retry).
  */
 function throttlingPolicy(baseDelayMs: number, maxDelayMs: number): PipelinePolicy {
   const attempts = new WeakMap<object, number>();
@@ -64,14 +66,19 @@ function throttlingPolicy(baseDelayMs: number, maxDelayMs: number): PipelinePoli
     name: "strongboxThrottlingPolicy",
     async sendRequest(request, next) {
       const response = await next(request);
-      if (response.status !== 429) return response;
-      const attempt = attempts.get(request) ?? 0;
-      attempts.set(request, attempt + 1);
+      if (response.status !== 429 && response.status !== 503) return response;
       const given =
         retryAfterMs(
           response.headers.get("retry-after-ms") ?? response.headers.get("x-ms-retry-after-ms"),
           1,
         ) ?? retryAfterMs(response.headers.get("retry-after"), 1000);
+      if (response.status === 503) {
+        if (given !== undefined)
+          response.headers.set("retry-after-ms", String(Math.round(Math.min(given, maxDelayMs))));
+        return response;
+      }
+      const attempt = attempts.get(request) ?? 0;
+      attempts.set(request, attempt + 1);
       const backoff = baseDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
       response.headers.set("retry-after-ms", String(Math.round(Math.min(given ?? backoff, maxDelayMs))));
       return response;

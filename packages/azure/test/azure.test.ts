@@ -403,6 +403,18 @@ describe("azure: errors", () => {
     expect((await backend.get({ key: "throttled-long" }))?.value.reveal()).toBe("ok");
   });
 
+  it("caps a long Retry-After on a 503 at maxRetryDelay instead of stalling", async () => {
+    const backend = azureKeyVault(local({ retries: 2 }));
+    await backend.put?.({ key: "unavailable-long" }, "ok");
+    const start = vault.requests.length;
+    vault.faults.failNext(1, 503, undefined, { "retry-after": "3600" });
+
+    const secret = await backend.get({ key: "unavailable-long" });
+
+    expect(secret?.value.reveal()).toBe("ok");
+    expect(since(vault, start)).toHaveLength(2);
+  });
+
   it("a 429 beyond the retries becomes UNAVAILABLE", async () => {
     const backend = azureKeyVault(local({ retries: 2 }));
     await warm(backend);
