@@ -33,6 +33,8 @@ export interface BackendSpec {
   emulator?: string;
   /** A prefix legal for this store, from random hex. @default `sb<hex>` */
   prefix?: (hex: string) => string;
+  /** The separator of a prefix nested in another (`billing` -> `billing/eu`), legal for this store. @default "/" */
+  nestSeparator?: string;
   /** Why it cannot run on this machine (a database URL not set), before anything is imported. */
   unavailable?: () => string | undefined;
   start(): Promise<Store>;
@@ -129,6 +131,8 @@ export const backends: BackendSpec[] = [
     checksAndSets: false,
     sharedStore: true,
     emulator: "azure",
+    // Prefixes are letters, digits and dashes here.
+    nestSeparator: "-",
     async start() {
       const { startAzureKeyVaultEmulator } = await import("@strongbox/testing/emulators/azure");
       const vault = await startAzureKeyVaultEmulator();
@@ -161,6 +165,8 @@ export const backends: BackendSpec[] = [
     checksAndSets: false,
     sharedStore: true,
     emulator: "gcp",
+    // Prefixes are [A-Za-z0-9_-] here.
+    nestSeparator: "-",
     async start() {
       const { startGoogleSecretManagerEmulator } = await import("@strongbox/testing/emulators/gcp");
       const google = await startGoogleSecretManagerEmulator();
@@ -222,6 +228,7 @@ export const backends: BackendSpec[] = [
     emulator: "doppler",
     // Doppler names are [A-Z_][A-Z0-9_]*, and so must the prefix be.
     prefix: (id) => `SB${id.toUpperCase()}`,
+    nestSeparator: "_",
     async start() {
       const { startDopplerEmulator } = await import("@strongbox/testing/emulators/doppler");
       const token = `dp.st.prd.${hex(12)}`;
