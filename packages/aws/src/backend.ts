@@ -18,7 +18,15 @@ import {
 } from "@strongbox/core";
 import { getMany } from "./batch.ts";
 import { errorName, userTags, wrapError } from "./client.ts";
-import { createContext, describe, listSecrets, notFound, secretOf } from "./context.ts";
+import {
+  createContext,
+  describe,
+  listSecrets,
+  notFound,
+  scheduledForDeletion,
+  secretOf,
+  valueOnly,
+} from "./context.ts";
 import { type ResolvedOptions, TYPE } from "./options.ts";
 import { putSecret } from "./put.ts";
 
@@ -31,6 +39,13 @@ const capabilities: Capabilities = {
   // Secrets Manager has no compare-and-swap on a secret's value.
   checkAndSet: false,
   maxValueBytes: 65_536,
+};
+// readMetadata: false: get returns neither tags nor description.
+const valueOnlyCapabilities: Capabilities = {
+  ...capabilities,
+  tags: false,
+  tagFilter: "none",
+  description: false,
 };
 // What a ListSecrets filter value may hold (the documented pattern), without a leading "!" (negation).
 const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.-][a-zA-Z0-9 :_@/+=.\-!]{0,511}$/;
@@ -51,6 +66,14 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
         : VERSION_ID.test(version)
           ? { VersionId: version }
           : { VersionStage: version };
+    if (!options.readMetadata) {
+      try {
+        return valueOnly(ref, await sdk().send(new GetSecretValueCommand({ SecretId: name, ...which })));
+      } catch (error) {
+        if (notFound(error) || scheduledForDeletion(error)) return undefined;
+        throw wrapError(error, "get", ref);
+      }
+    }
     const [value, meta] = await Promise.allSettled([
       sdk().send(new GetSecretValueCommand({ SecretId: name, ...which })),
       sdk().send(new DescribeSecretCommand({ SecretId: name })),
@@ -119,7 +142,7 @@ export function createBackend(options: ResolvedOptions): SecretBackend {
 
   return {
     type: TYPE,
-    capabilities,
+    capabilities: options.readMetadata ? capabilities : valueOnlyCapabilities,
     get,
     getMany: (refs) => getMany(context, refs, (ref) => get(ref)),
     list,

@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { refId, type Secret, type SecretRef } from "@strongbox/core";
 import { wrapError } from "./client.ts";
-import { type Context, listSecrets, secretOf } from "./context.ts";
+import { type Context, listSecrets, secretOf, valueOnly } from "./context.ts";
 
 const BATCH = 20; // most ids BatchGetSecretValue takes
 const NAMES_PER_FILTER = 10; // most values of one ListSecrets filter
@@ -49,7 +49,7 @@ async function getChunk(
   try {
     [batch, metadata] = await Promise.all([
       context.sdk().send(new BatchGetSecretValueCommand({ SecretIdList: names })),
-      describeMany(context, names),
+      context.options.readMetadata ? describeMany(context, names) : new Map<string, SecretListEntry>(),
     ]);
   } catch (error) {
     // Without the batch or list permission (or at an endpoint that lacks BatchGetSecretValue),
@@ -65,7 +65,8 @@ async function getChunk(
     const name = names[index] as string;
     const value = values.get(name);
     const meta = metadata.get(name);
-    if (value !== undefined && meta !== undefined) found.set(refId(ref), secretOf(ref, value, meta));
+    if (value !== undefined && !context.options.readMetadata) found.set(refId(ref), valueOnly(ref, value));
+    else if (value !== undefined && meta !== undefined) found.set(refId(ref), secretOf(ref, value, meta));
     else if (value === undefined && failed.get(name) === "ResourceNotFoundException") continue;
     else await fallback(ref);
   }

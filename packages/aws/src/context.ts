@@ -99,6 +99,25 @@ export function createContext(options: ResolvedOptions): Context {
 /** True for AWS's "no such secret (or version)". */
 export const notFound = (error: unknown): boolean => errorName(error) === "ResourceNotFoundException";
 
+/**
+ * True for GetSecretValue's refusal of a secret scheduled for deletion: absent for its readers.
+ * Told by AWS's message, for a caller that may not run DescribeSecret to check `DeletedDate`.
+ */
+export const scheduledForDeletion = (error: unknown): boolean =>
+  errorName(error) === "InvalidRequestException" &&
+  /marked for deletion|scheduled for deletion/i.test(String((error as { message?: unknown }).message ?? ""));
+
+/** A secret from a value response alone (`readMetadata: false`): no tags, no description; the version's date as `updatedAt`. */
+export function valueOnly(ref: SecretRef, value: GetSecretValueResponse): Secret {
+  return {
+    ref: cleanRef(ref),
+    value: SecretValue.from(value.SecretBinary ?? value.SecretString ?? ""),
+    tags: {},
+    ...(value.VersionId === undefined ? {} : { version: value.VersionId }),
+    ...(value.CreatedDate === undefined ? {} : { updatedAt: value.CreatedDate }),
+  };
+}
+
 /** A secret from a value response and the secret's metadata (DescribeSecret or a ListSecrets entry). */
 export function secretOf(
   ref: SecretRef,

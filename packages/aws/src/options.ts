@@ -42,6 +42,14 @@ export interface AwsSecretsManagerOptions {
   retryBaseDelay?: number | string;
   /** Time allowed for one HTTP request, in ms or as text (`"10s"`). @default 30_000 */
   requestTimeout?: number | string;
+  /**
+   * `get` also reads the secret's tags, description and dates with DescribeSecret (sent beside
+   * GetSecretValue). `false`: one GetSecretValue per read (half the calls, and only
+   * `secretsmanager:GetSecretValue` needed), but `get` returns no tags and no description, so the
+   * backend declares `tags` and `description` unsupported (read-only tag filters and the manager's
+   * default tags are then refused at start-up). @default true
+   */
+  readMetadata?: boolean;
   /** A configured client; then region, credentials, endpoint and retry options must not be given. @default a client built from these options */
   client?: SecretsManagerClient;
 }
@@ -59,6 +67,7 @@ export interface ResolvedOptions {
   maxAttempts: number;
   retryBaseDelay: number;
   requestTimeout: number;
+  readMetadata: boolean;
   client: SecretsManagerClient | undefined;
 }
 
@@ -78,6 +87,7 @@ const schema = z
     maxAttempts: z.number().int().min(1).max(20).optional(),
     retryBaseDelay: duration.optional(),
     requestTimeout: duration.optional(),
+    readMetadata: z.boolean().optional(),
     client: z
       .custom<SecretsManagerClient>((value) => typeof (value as { send?: unknown })?.send === "function")
       .optional(),
@@ -144,6 +154,7 @@ export function resolveOptions(input: unknown, path = "secret.aws-secret-manager
     maxAttempts: o.maxAttempts ?? 3,
     retryBaseDelay: o.retryBaseDelay ?? 100,
     requestTimeout: o.requestTimeout ?? 30_000,
+    readMetadata: o.readMetadata ?? true,
     client: o.client,
   };
 }

@@ -5,7 +5,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { isStrongboxError, type SecretBackend, type SecretRef, withCache } from "@strongbox/core";
+import { isStrongboxError, readOnly, type SecretBackend, type SecretRef, withCache } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import {
   type AwsSecretsManagerEmulator,
@@ -69,6 +69,11 @@ testBackend("aws (emulator)", () => connect({ prefix: `conf${randomUUID().slice(
 testBackend(
   "aws forced deletion (emulator)",
   () => connect({ prefix: `force${randomUUID().slice(0, 6)}`, forceDelete: true }),
+  { rejectsEmptyValue: true },
+);
+testBackend(
+  "aws readMetadata: false (emulator)",
+  () => connect({ prefix: `value${randomUUID().slice(0, 6)}`, readMetadata: false }),
   { rejectsEmptyValue: true },
 );
 const liveEndpoint = process.env.STRONGBOX_IT_AWS_ENDPOINT;
@@ -345,6 +350,66 @@ describe("aws: versions and values", () => {
 
     await expect(put(backend, fresh("cas"), "v", { expectedVersion: null })).rejects.toSatisfy((error) =>
       isStrongboxError(error, "UNSUPPORTED"),
+    );
+  });
+});
+
+describe("aws: readMetadata: false", () => {
+  it("get makes one GetSecretValue call and needs no DescribeSecret permission", async () => {
+    const ref = fresh("lean");
+    await put(connect(), ref, "lean-value", { tags: { team: "ops" }, description: "kept in AWS" });
+    const backend = connect({ readMetadata: false });
+    aws.deny("DescribeSecret");
+    const before = aws.operations().length;
+
+    const secret = await backend.get(ref);
+
+    expect(aws.operations().slice(before)).toEqual(["GetSecretValue"]);
+    expect(secret?.value.reveal()).toBe("lean-value");
+    expect(secret?.version).toEqual(expect.any(String));
+    expect(secret?.tags).toEqual({});
+    expect(secret?.description).toBeUndefined();
+  });
+
+  it("a secret scheduled for deletion reads as absent without DescribeSecret", async () => {
+    const ref = fresh("lean-deleted");
+    const full = connect({ recoveryWindowInDays: 7 });
+    await put(full, ref, "soon gone");
+    await full.delete?.(ref);
+    const backend = connect({ readMetadata: false });
+    aws.deny("DescribeSecret");
+
+    const secret = await backend.get(ref);
+
+    expect(secret).toBeUndefined();
+  });
+
+  it("declares tags and description unsupported, so a read-only tag filter is refused at start-up", () => {
+    const backend = connect({ readMetadata: false });
+
+    const refused = (() => {
+      try {
+        readOnly(backend, { tags: { application: "billing" } });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+
+    expect(backend.capabilities).toMatchObject({ tags: false, tagFilter: "none", description: false });
+    expect(isStrongboxError(refused, "INVALID_OPTIONS")).toBe(true);
+  });
+
+  it("getMany reads values with BatchGetSecretValue alone, without ListSecrets", async () => {
+    const refs = [fresh("lean-a"), fresh("lean-b")];
+    for (const ref of refs) await put(connect(), ref, `v-${ref.key}`);
+    const backend = connect({ readMetadata: false });
+    const before = aws.operations().length;
+
+    const found = await backend.getMany?.(refs);
+
+    expect(aws.operations().slice(before)).toEqual(["BatchGetSecretValue"]);
+    expect([...(found?.values() ?? [])].map((secret) => secret.value.reveal()).sort()).toEqual(
+      refs.map((ref) => `v-${ref.key}`).sort(),
     );
   });
 });
