@@ -122,6 +122,23 @@ describe.each(runnable)("$name through one manager built from its configuration"
     expect(secret?.tags).toEqual(backend.keepsTags ? { ...DEFAULT_TAGS, owner: "ops" } : {});
   });
 
+  // Without default tags: with them, the manager replaces the tags on every update (left out, reported).
+  it("an update that gives no tags or description keeps the secret's own", async () => {
+    const plain = await open({ prefix, tags: {} });
+    const ref = { namespace: `${newRoot()}.team`, key: "DB_PASSWORD" };
+    await plain.put(ref, "first", {
+      description: "Billing database",
+      ...(backend.keepsTags && { tags: { owner: "ops" } }),
+    });
+
+    await plain.put(ref, "second");
+    const secret = await plain.get(ref);
+
+    expect(secret?.value.reveal()).toBe("second");
+    expect(secret?.description).toBe("Billing database");
+    expect(secret?.tags).toEqual(backend.keepsTags ? { owner: "ops" } : {});
+  });
+
   it("get in company.team.etl finds the secret of company.team, reports where, and a nearer one wins once written", async () => {
     const root = newRoot();
     await manager.put({ namespace: `${root}.team`, key: "DB_PASSWORD" }, "from-team");
@@ -163,6 +180,23 @@ describe.each(runnable)("$name through one manager built from its configuration"
 
       expect(again?.value.reveal()).toBe("cached");
       expect(after).toBe(before);
+    });
+
+    it("with the cache on, concurrent gets of one uncached secret make the store calls of a single get", async () => {
+      const root = newRoot();
+      await manager.put({ namespace: root, key: "ALONE" }, "alone");
+      await manager.put({ namespace: root, key: "CROWDED" }, "crowded");
+      const start = store.requests?.() ?? 0;
+      await manager.get({ namespace: root, key: "ALONE" });
+      const single = (store.requests?.() ?? 0) - start;
+
+      const values = await Promise.all(
+        Array.from({ length: 20 }, () => manager.getValue({ namespace: root, key: "CROWDED" })),
+      );
+      const crowd = (store.requests?.() ?? 0) - start - single;
+
+      expect(new Set(values)).toEqual(new Set(["crowded"]));
+      expect(crowd).toBe(single);
     });
   }
 
