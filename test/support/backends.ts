@@ -25,6 +25,8 @@ export interface BackendSpec {
   keepsTags: boolean;
   /** The store keeps older versions, readable with `get(ref, { version })`. */
   keepsVersions: boolean;
+  /** The store gives back the exact bytes of a `Uint8Array` value. */
+  keepsBytes: boolean;
   /** The store can check-and-set (`put` with `expectedVersion`). */
   checksAndSets: boolean;
   /** Managers built from one configuration share one store (not `memory`: each manager owns its own). */
@@ -61,6 +63,7 @@ export const backends: BackendSpec[] = [
     type: "memory",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: false,
     start: async () => ({ block: {}, close: async () => {} }),
@@ -70,6 +73,7 @@ export const backends: BackendSpec[] = [
     type: "jdbc",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: true,
     async start() {
@@ -83,6 +87,7 @@ export const backends: BackendSpec[] = [
     type: "jdbc",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: true,
     unavailable: () =>
@@ -94,6 +99,7 @@ export const backends: BackendSpec[] = [
     type: "jdbc",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: true,
     unavailable: () => (process.env.STRONGBOX_IT_MYSQL_URL ? undefined : "STRONGBOX_IT_MYSQL_URL is not set"),
@@ -104,6 +110,7 @@ export const backends: BackendSpec[] = [
     type: "aws-secret-manager",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: false,
     sharedStore: true,
     emulator: "aws",
@@ -128,6 +135,7 @@ export const backends: BackendSpec[] = [
     type: "azure-key-vault",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: false,
     sharedStore: true,
     emulator: "azure",
@@ -162,6 +170,7 @@ export const backends: BackendSpec[] = [
     type: "google-secret-manager",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: false,
     sharedStore: true,
     emulator: "gcp",
@@ -186,6 +195,7 @@ export const backends: BackendSpec[] = [
     type: "vault",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: true,
     emulator: "vault",
@@ -204,6 +214,7 @@ export const backends: BackendSpec[] = [
     type: "elasticsearch",
     keepsTags: true,
     keepsVersions: false,
+    keepsBytes: true,
     checksAndSets: true,
     sharedStore: true,
     emulator: "elasticsearch",
@@ -223,6 +234,7 @@ export const backends: BackendSpec[] = [
     type: "doppler",
     keepsTags: false,
     keepsVersions: false,
+    keepsBytes: false,
     checksAndSets: false,
     sharedStore: true,
     emulator: "doppler",
@@ -248,6 +260,7 @@ export const backends: BackendSpec[] = [
     type: "1password",
     keepsTags: true,
     keepsVersions: false,
+    keepsBytes: false,
     checksAndSets: false,
     sharedStore: true,
     emulator: "onepassword",
@@ -272,6 +285,7 @@ export const backends: BackendSpec[] = [
     type: "cyberark",
     keepsTags: true,
     keepsVersions: true,
+    keepsBytes: false,
     checksAndSets: false,
     sharedStore: true,
     emulator: "cyberark",
