@@ -220,6 +220,39 @@ describe.each(runnable)("$name through one manager built from its configuration"
     expect(url).toBe("postgres://billing:s3cret@db:5432/billing");
   });
 
+  it("render naming a secret found at no level fails with NOT_FOUND and its ref, and no value", async () => {
+    const root = newRoot();
+    await manager.put({ namespace: root, key: "DB_USER" }, "billing-user");
+
+    const error = await failure(() =>
+      manager.render("{{ secret('DB_USER') }}:{{ secret('DB_MISSING') }}", { namespace: `${root}.team` }),
+    );
+
+    expect(error.code).toBe("NOT_FOUND");
+    expect(error.ref).toEqual({ namespace: `${root}.team`, key: "DB_MISSING" });
+    expect(error.message).not.toContain("billing-user");
+  });
+
+  it("list with a null tenant or namespace returns only the secrets that have none", async () => {
+    const own = await open({ prefix: prefixFor(backend) });
+    await own.put({ key: "ROOT_KEY" }, "a");
+    await own.put({ namespace: "team", key: "TEAM_KEY" }, "b");
+    await own.put({ tenant: "acme", key: "ACME_KEY" }, "c");
+    await own.put({ tenant: "acme", namespace: "team", key: "ACME_TEAM_KEY" }, "d");
+
+    const keys = async (query: Parameters<SecretManager["list"]>[0]) =>
+      (await collect(own.list(query))).map((ref) => ref.key).sort();
+    const noNamespace = await keys({ namespace: null });
+    const noTenant = await keys({ tenant: null });
+    const neither = await keys({ tenant: null, namespace: null });
+    const acmeRoot = await keys({ tenant: "acme", namespace: null });
+
+    expect(noNamespace).toEqual(["ACME_KEY", "ROOT_KEY"]);
+    expect(noTenant).toEqual(["ROOT_KEY", "TEAM_KEY"]);
+    expect(neither).toEqual(["ROOT_KEY"]);
+    expect(acmeRoot).toEqual(["ACME_KEY"]);
+  });
+
   it("list by namespace returns the exact refs of that namespace only", async () => {
     const root = newRoot();
     await manager.put({ namespace: `${root}.team`, key: "API_KEY" }, "a");
@@ -434,12 +467,14 @@ describe.each(runnable)("$name through one manager built from its configuration"
     const deleted = await manager.delete(ref);
     const afterDelete = await manager.get(ref);
     const deletedAgain = await manager.delete(ref);
+    // A manager that never cached it reads the store itself (a memory manager owns another store).
+    const fresh = backend.sharedStore ? await (await open({ prefix })).get(ref) : undefined;
 
     expect(cached).toBe("doomed");
     expect(deleted).toBe(true);
     expect(afterDelete).toBeUndefined();
     expect(deletedAgain).toBe(false);
-    if (backend.sharedStore) expect(await (await open({ prefix })).get(ref)).toBeUndefined();
+    expect(fresh).toBeUndefined();
   });
 });
 
