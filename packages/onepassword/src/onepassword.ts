@@ -23,6 +23,7 @@ import {
   storedRef,
   toStrongboxError,
 } from "./client.ts";
+import { fetchClient } from "./http.ts";
 import { type OnePasswordOptions, resolveOptions } from "./options.ts";
 
 // A raw title is the item's own title (made by a person, spaces included): only what breaks the
@@ -77,8 +78,8 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
     (client ??= OnePasswordConnect({
       serverURL: parsed.address as string,
       token: parsed.token as string,
-      keepAlive: false,
-      timeout: parsed.timeout ?? 15_000,
+      // Its own client (not the SDK's axios one), so that every failure keeps its HTTP status.
+      httpClient: fetchClient(parsed.timeout ?? 15_000),
     }));
 
   /** Runs one SDK call with bounded retries; `undefined` on 404 when `absentOn404`. */

@@ -157,6 +157,20 @@ describe("1password adapter", () => {
     expect(secret?.value.reveal()).toBe("steady");
   });
 
+  it("a proxy's HTML 502 page keeps its status: retried, then UNAVAILABLE rather than BACKEND", async () => {
+    await backend().put?.({ key: "behind-proxy" }, "steady");
+    const page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    emulator.faults.failNext(1, 502, page, { "content-type": "text/html" });
+
+    const recovered = await backend().get({ key: "behind-proxy" });
+    emulator.faults.failNext(10, 502, page, { "content-type": "text/html" });
+    const error = await failure(backend({ retries: 1 }).get({ key: "behind-proxy" }));
+
+    expect(recovered?.value.reveal()).toBe("steady");
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect((error as Error).message).toContain("502");
+  });
+
   it("gives up after bounded retries with UNAVAILABLE", async () => {
     emulator.faults.failNext(10, 500);
     const before = emulator.requests.length;
