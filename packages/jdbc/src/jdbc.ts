@@ -173,7 +173,7 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
         );
         return row === undefined
           ? undefined
-          : secretOf(opened, row as unknown as SecretRow & { envelope: string });
+          : secretOf(opened, row as unknown as SecretRow & { envelope: string | null });
       });
     },
     async *list(query = {}) {

@@ -12,6 +12,7 @@ interface SqliteStatement {
   get(...bindings: unknown[]): unknown;
 }
 interface SqliteDatabase {
+  readonly open: boolean;
   prepare(sql: string): SqliteStatement;
 }
 interface PgClient {
@@ -20,6 +21,12 @@ interface PgClient {
     text: string;
     values: unknown[];
   }): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+interface PoolState {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
 }
 
 /**
@@ -34,32 +41,62 @@ export function pointReader(db: Knex, dialect: JdbcDialect): PointReader {
       return rows[0];
     };
   }
+  return dialect === "sqlite" ? sqliteReader(db) : pgReader(db);
+}
+
+function sqliteReader(db: Knex): PointReader {
   const statements = new WeakMap<object, Map<string, SqliteStatement>>();
-  const pgNames = new Map<string, { name: string; text: string }>();
+  const run = (connection: SqliteDatabase, sql: string, bindings: readonly unknown[]) => {
+    let cache = statements.get(connection);
+    if (cache === undefined) {
+      cache = new Map();
+      statements.set(connection, cache);
+    }
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = connection.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement.get(...bindings) as Record<string, unknown> | undefined;
+  };
+  // The pool holds one SQLite connection. When nothing holds it (no transaction in flight, nobody
+  // waiting), a synchronous read on it cannot interleave with anything, so it skips the pool's
+  // acquire (a timer and several promises per read).
+  let idle: SqliteDatabase | undefined;
   return async (sql, bindings) => {
-    const connection = (await db.client.acquireConnection()) as object;
+    const pool = db.client.pool as PoolState | undefined;
+    if (
+      idle?.open === true &&
+      pool !== undefined &&
+      pool.numUsed() === 0 &&
+      pool.numPendingAcquires() === 0 &&
+      pool.numFree() === 1
+    ) {
+      return run(idle, sql, bindings);
+    }
+    const connection = (await db.client.acquireConnection()) as SqliteDatabase;
     try {
-      if (dialect === "sqlite") {
-        let cache = statements.get(connection);
-        if (cache === undefined) {
-          cache = new Map();
-          statements.set(connection, cache);
-        }
-        let statement = cache.get(sql);
-        if (statement === undefined) {
-          statement = (connection as SqliteDatabase).prepare(sql);
-          cache.set(sql, statement);
-        }
-        return statement.get(...bindings) as Record<string, unknown> | undefined;
-      }
-      let named = pgNames.get(sql);
-      if (named === undefined) {
-        let index = 0;
-        const text = sql.replace(/\?/g, () => `$${++index}`);
-        named = { name: `sbx_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`, text };
-        pgNames.set(sql, named);
-      }
-      const result = await (connection as PgClient).query({ ...named, values: [...bindings] });
+      idle = connection;
+      return run(connection, sql, bindings);
+    } finally {
+      await db.client.releaseConnection(connection);
+    }
+  };
+}
+
+function pgReader(db: Knex): PointReader {
+  const names = new Map<string, { name: string; text: string }>();
+  return async (sql, bindings) => {
+    let named = names.get(sql);
+    if (named === undefined) {
+      let index = 0;
+      const text = sql.replace(/\?/g, () => `$${++index}`);
+      named = { name: `sbx_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`, text };
+      names.set(sql, named);
+    }
+    const connection = (await db.client.acquireConnection()) as PgClient;
+    try {
+      const result = await connection.query({ name: named.name, text: named.text, values: [...bindings] });
       return result.rows[0];
     } finally {
       await db.client.releaseConnection(connection);
