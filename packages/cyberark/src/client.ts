@@ -29,6 +29,8 @@ export interface CallContext {
 
 /** The longest Conjur lets a token live; used when the token does not say. */
 export const TOKEN_LIFETIME_MS: number = 8 * 60_000;
+/** The longest wait between two attempts, however many retries and whatever the first delay. */
+const MAX_RETRY_DELAY_MS = 20_000;
 
 /** The typed fetch client of the Conjur API (v5) that the adapter uses. */
 export interface ConjurClient {
@@ -97,7 +99,9 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
         throw fail("UNAVAILABLE", `${detail} (after ${attempt} attempts)`, ctx, new Error(detail));
       }
       await response?.arrayBuffer().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, options.retryDelay * 2 ** (attempt - 1)));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, options.retryDelay * 2 ** (attempt - 1))),
+      );
     }
   }
 

@@ -42,6 +42,23 @@ const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
     (error: unknown) => error,
   );
 
+/** Runs `act` with every long timer (10 s or more: retry waits) fired at once, and returns their delays. */
+const recordDelays = async (act: () => Promise<unknown>): Promise<number[]> => {
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, ms?: number) => {
+    if ((ms ?? 0) < 10_000) return original(handler, ms);
+    delays.push(ms ?? 0);
+    return original(handler, 0);
+  }) as typeof setTimeout);
+  try {
+    await act();
+  } finally {
+    spy.mockRestore();
+  }
+  return delays;
+};
+
 const count = (path: RegExp, from = 0): number =>
   conjur.requests.slice(from).filter((request) => path.test(request.path)).length;
 const AUTHENTICATE = /\/authenticate$/;
@@ -251,6 +268,19 @@ describe("cyberark adapter", () => {
     expect(recovered?.value.reveal()).toBe("steady");
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect(conjur.requests.length - before).toBe(3);
+  });
+
+  it("caps each wait between retries at 20 s, however long the configured first delay", async () => {
+    const unavailable = async (): Promise<Response> => new Response("down", { status: 503 });
+    const store = backend({ retries: 2, retryDelay: "1h", fetch: unavailable });
+
+    let error: unknown;
+    const delays = await recordDelays(async () => {
+      error = await failure(store.get({ key: "capped" }));
+    });
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(delays).toEqual([20_000, 20_000]);
   });
 
   it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {

@@ -31,6 +31,8 @@ import { type OnePasswordOptions, resolveOptions } from "./options.ts";
 const refusedInRawTitle = (title: string): boolean =>
   [...title].some((char) => char === '"' || char === "\\" || char < " " || char === "\u007f");
 const MAX_TITLE = 512;
+/** The longest wait between two attempts, however many retries and whatever the first delay. */
+const MAX_RETRY_DELAY_MS = 20_000;
 
 const capabilities: Capabilities = {
   tags: true,
@@ -99,7 +101,9 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
         if (!failure.retryable || attempt > retries) {
           throw toStrongboxError(failure, { operation, ...(ref ? { ref } : {}), attempts: attempt });
         }
-        await new Promise((resolve) => setTimeout(resolve, retryDelay * 2 ** (attempt - 1)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, retryDelay * 2 ** (attempt - 1))),
+        );
       }
     }
   }

@@ -17,7 +17,7 @@ export interface OnePasswordOptions {
   tags?: Tags;
   /** Retries of a call that failed with 5xx, 429 or a network error, before `UNAVAILABLE`. @default 2 */
   retries?: number;
-  /** Delay before the first retry (doubles each time), in ms or as text (`"100ms"`). @default 100 */
+  /** Delay before the first retry (doubles each time, each wait at most 20 s), in ms or as text (`"100ms"`). @default 100 */
   retryDelay?: number | string;
   /** Time allowed per HTTP request, in ms or as text (`"15s"`); a request that takes longer is retried. @default 15000 */
   timeout?: number | string;

@@ -2,7 +2,7 @@ import { OnePasswordConnect, type OPConnect } from "@1password/connect";
 import { createSecretManager, isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import { type OnePasswordEmulator, startOnePasswordEmulator } from "@strongbox/testing/emulators/onepassword";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fromConfig, onePassword } from "../src/index.ts";
 
 let emulator: OnePasswordEmulator;
@@ -25,6 +25,23 @@ const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
     },
     (error: unknown) => error,
   );
+
+/** Runs `act` with every long timer (10 s or more: retry waits) fired at once, and returns their delays. */
+const recordDelays = async (act: () => Promise<unknown>): Promise<number[]> => {
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, ms?: number) => {
+    if ((ms ?? 0) < 10_000) return original(handler, ms);
+    delays.push(ms ?? 0);
+    return original(handler, 0);
+  }) as typeof setTimeout);
+  try {
+    await act();
+  } finally {
+    spy.mockRestore();
+  }
+  return delays;
+};
 
 testBackend("1password (emulator)", () => backend());
 testBackend("1password (emulator, prefix)", () => backend({ prefix: "kestra" }));
@@ -169,6 +186,21 @@ describe("1password adapter", () => {
     expect(recovered?.value.reveal()).toBe("steady");
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect((error as Error).message).toContain("502");
+  });
+
+  it("caps each wait between retries at 20 s, however long the configured first delay", async () => {
+    const stub = {
+      listItemsByTitle: () => Promise.reject({ status: 503, message: "Service unavailable" }),
+    } as unknown as OPConnect;
+    const store = onePassword({ client: stub, vaultId, retries: 2, retryDelay: "1h" });
+
+    let error: unknown;
+    const delays = await recordDelays(async () => {
+      error = await failure(store.get({ key: "capped" }));
+    });
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect(delays).toEqual([20_000, 20_000]);
   });
 
   it("gives up after bounded retries with UNAVAILABLE", async () => {
