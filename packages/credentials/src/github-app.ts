@@ -64,8 +64,14 @@ export async function mintGitHubApp(config: GitHubAppConfig, request: MintReques
   const answer = (await response.json().catch(() => ({}))) as InstallationToken & { message?: unknown };
   if (response.status !== 201) {
     const message = typeof answer.message === "string" ? answer.message : undefined;
-    // GitHub answers 404 for an installation that does not exist or is not this app's.
-    const code = response.status === 404 ? "NOT_FOUND" : undefined;
+    // GitHub answers 404 for an installation that does not exist or is not this app's, and
+    // 403 (or 429) for a rate limit: x-ratelimit-remaining 0, or a retry-after for a secondary
+    // limit. A rate limit is the service being unavailable for now, not a refusal.
+    const rateLimited =
+      response.status === 429 ||
+      (response.status === 403 &&
+        (response.headers.get("x-ratelimit-remaining") === "0" || response.headers.has("retry-after")));
+    const code = response.status === 404 ? "NOT_FOUND" : rateLimited ? "UNAVAILABLE" : undefined;
     throw answerError(
       `http_${response.status}`,
       message,

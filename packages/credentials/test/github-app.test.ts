@@ -146,6 +146,27 @@ describe("github_app", () => {
     await expect(credentials.token("gh", scope)).rejects.toMatchObject({ code: "UNAVAILABLE" });
   });
 
+  it("reports a rate-limited token request (403 with x-ratelimit-remaining 0) as UNAVAILABLE, not ACCESS_DENIED", async () => {
+    const limit = { message: "API rate limit exceeded for installation ID 7." };
+    github.faults.failNext(1, 403, limit, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1" });
+    const credentials = createCredentials(manager, { gh: config() });
+
+    const limited = await credentials.token("gh", scope).catch((reason: unknown) => reason);
+    github.faults.failNext(
+      1,
+      403,
+      { message: "You have exceeded a secondary rate limit." },
+      {
+        "retry-after": "60",
+      },
+    );
+    const secondary = await credentials.token("gh", scope).catch((reason: unknown) => reason);
+
+    expect(limited).toMatchObject({ code: "UNAVAILABLE", cause: { status: 403 } });
+    expect(String((limited as Error).message)).toContain("API rate limit exceeded");
+    expect(secondary).toMatchObject({ code: "UNAVAILABLE", cause: { status: 403 } });
+  });
+
   it("refuses an OAuth scope, which GitHub App tokens do not take", async () => {
     const credentials = createCredentials(manager, { gh: config() });
 
