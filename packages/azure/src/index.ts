@@ -110,6 +110,16 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
     };
   };
 
+  /** True when a ref read from tags encodes to this name; a tag that names no legal ref names nothing. */
+  const namesThis = (ref: SecretRef, name: string): boolean => {
+    try {
+      return codec.encode(ref).toLowerCase() === name.toLowerCase();
+    } catch (error) {
+      if (error instanceof StrongboxError) return false;
+      throw error;
+    }
+  };
+
   const steps = softDeleteSteps({ sdk, call, pollMs, timeoutMs, onSoftDeleted, secrets: secretsOfOptions });
 
   const backend: SecretBackend = {
@@ -150,10 +160,7 @@ export function azureKeyVault(options: AzureKeyVaultOptions): SecretBackend {
           if (!name.toLowerCase().startsWith(start)) continue;
           const tagged = codec.mode === "scoped" ? refFromTags(properties.tags) : undefined;
           // A ref tag copied onto another secret does not name it: only trust one that encodes to this name.
-          const ref =
-            tagged !== undefined && codec.encode(tagged).toLowerCase() === name.toLowerCase()
-              ? tagged
-              : codec.decode(name);
+          const ref = tagged !== undefined && namesThis(tagged, name) ? tagged : codec.decode(name);
           if (ref === undefined || !matchesScope(ref, query)) continue;
           const tags = userTags(properties.tags);
           if (!matchesTags(tags, query.tags)) continue;

@@ -163,6 +163,22 @@ describe("azure: names", () => {
       expect(name).toMatch(LEGAL);
   });
 
+  it("list skips a ref tag edited into an illegal ref and reads the name instead of failing", async () => {
+    const backend = azureKeyVault(local({ prefix: "edited" }));
+    await backend.put?.({ key: "victim" }, "v");
+    const name = vault.secretNames().find((candidate) => candidate.startsWith("edited")) as string;
+    const client = new SecretClient(vault.url, stubCredential, {
+      tlsOptions: { ca: vault.ca },
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    await client.setSecret(name, "v", { tags: { "strongbox-ref": JSON.stringify([null, "a..b", "k"]) } });
+
+    const listed = await collect(backend);
+
+    expect(listed.map((entry) => entry.ref)).toEqual([{ key: "victim" }]);
+  });
+
   it("raw naming uses the key as the Key Vault name and refuses one Key Vault cannot hold", async () => {
     const backend = azureKeyVault(local({ naming: "raw" }));
     await backend.put?.({ key: "Plain-Raw-Name" }, "raw");
