@@ -207,6 +207,41 @@ describe.each(runnable)("$name through one manager built from its configuration"
     });
   }
 
+  // Where an emulator injects faults.
+  if (backend.emulator !== undefined) {
+    it.each([
+      { fault: "outage", code: "UNAVAILABLE" },
+      { fault: "forbid", code: "ACCESS_DENIED" },
+    ] as const)(
+      "a store that fails ($fault) makes every operation fail with $code, never a missing secret or a parent's",
+      async ({ fault, code }) => {
+        const root = newRoot();
+        await manager.put({ namespace: `${root}.team`, key: "DB_PASSWORD" }, "from-team");
+        const child = { namespace: `${root}.team.etl`, key: "DB_PASSWORD" };
+
+        store.faults?.[fault]();
+        const outcomes: string[] = [];
+        try {
+          // One at a time: a write in flight while a read is (through one cache) is another matter.
+          const operations = [
+            () => manager.get(child),
+            () => manager.render("{{ secret('DB_PASSWORD') }}", { namespace: child.namespace }),
+            () => manager.put(child, "written"),
+            () => collect(manager.list({ namespace: child.namespace })),
+            () => manager.delete({ namespace: `${root}.team`, key: "DB_PASSWORD" }),
+          ];
+          for (const operation of operations) outcomes.push((await failure(operation)).code);
+        } finally {
+          store.faults?.heal();
+        }
+        const healed = await manager.get(child);
+
+        expect(outcomes).toEqual([code, code, code, code, code]);
+        expect(healed?.value.reveal()).toBe("from-team");
+      },
+    );
+  }
+
   it("render fills a template with two secrets found at different levels of the namespace", async () => {
     const root = newRoot();
     await manager.put({ namespace: `${root}.team`, key: "DB_USER" }, "billing");

@@ -10,10 +10,28 @@ export interface Store {
   block: Record<string, unknown>;
   /** Requests the store has received so far, where its emulator counts them. */
   requests?: () => number;
+  /** Fault injection, where an emulator offers it: every call fails until `heal()`. */
+  faults?: Faults;
   /** Outlives this run (a database server): what the tests write must be deleted afterwards. */
   persistent?: boolean;
   close(): Promise<void>;
 }
+
+/** Makes every call to the store fail, as an outage or a revoked permission would. */
+export interface Faults {
+  /** The store answers as when it is down (503, or gRPC UNAVAILABLE), retries included. */
+  outage(): void;
+  /** The store answers as when the caller lost its permission (403, or gRPC PERMISSION_DENIED). */
+  forbid(): void;
+  heal(): void;
+}
+
+/** The faults of an HTTP emulator. */
+const httpFaults = (faults: { failNext(count: number, status: number): void; reset(): void }): Faults => ({
+  outage: () => faults.failNext(1000, 503),
+  forbid: () => faults.failNext(1000, 403),
+  heal: () => faults.reset(),
+});
 
 /** One row of the table: how to run a backend type here. */
 export interface BackendSpec {
@@ -126,6 +144,7 @@ export const backends: BackendSpec[] = [
           "retry-base-delay": "1ms",
         },
         requests: () => aws.requests.length,
+        faults: httpFaults(aws.faults),
         close: () => aws.close(),
       };
     },
@@ -157,6 +176,7 @@ export const backends: BackendSpec[] = [
           "retry-delay": "1ms",
         },
         requests: () => vault.requests.length,
+        faults: httpFaults(vault.faults),
         async close() {
           restoreEnv("IDENTITY_ENDPOINT", saved.endpoint);
           restoreEnv("IDENTITY_HEADER", saved.header);
@@ -186,6 +206,11 @@ export const backends: BackendSpec[] = [
           "retry-delay": "1ms",
         },
         requests: () => google.requests.length,
+        faults: {
+          outage: () => google.faults.failNext(1000, "UNAVAILABLE"),
+          forbid: () => google.faults.failNext(1000, "PERMISSION_DENIED"),
+          heal: () => google.faults.reset(),
+        },
         close: () => google.close(),
       };
     },
@@ -205,6 +230,7 @@ export const backends: BackendSpec[] = [
       return {
         block: { address: vault.url, token: vault.rootToken, "retry-delay": "1ms" },
         requests: () => vault.requests.length,
+        faults: httpFaults(vault.faults),
         close: () => vault.close(),
       };
     },
@@ -225,6 +251,7 @@ export const backends: BackendSpec[] = [
       return {
         block: { node: es.url, auth: { "api-key": apiKey }, secret: ENCRYPTION_KEY, "max-retries": 1 },
         requests: () => es.requests.length,
+        faults: httpFaults(es.faults),
         close: () => es.close(),
       };
     },
@@ -251,6 +278,7 @@ export const backends: BackendSpec[] = [
       return {
         block: { token, project: "billing", config: "prd", "base-url": doppler.url, "retry-delay": "1ms" },
         requests: () => doppler.requests.length,
+        faults: httpFaults(doppler.faults),
         close: () => doppler.close(),
       };
     },
@@ -276,6 +304,7 @@ export const backends: BackendSpec[] = [
           "retry-delay": "1ms",
         },
         requests: () => connect.requests.length,
+        faults: httpFaults(connect.faults),
         close: () => connect.close(),
       };
     },
@@ -307,6 +336,7 @@ export const backends: BackendSpec[] = [
           "retry-delay": "1ms",
         },
         requests: () => conjur.requests.length,
+        faults: httpFaults(conjur.faults),
         close: () => conjur.close(),
       };
     },
