@@ -12,22 +12,14 @@ import {
   validateRef,
 } from "@strongbox/core";
 import knex, { type Knex } from "knex";
+import { listPage } from "./list.ts";
 import { type JdbcDialect, type JdbcOptions, resolveOptions, sqliteDirectory } from "./options.ts";
-import {
-  deleteSecret,
-  entryOf,
-  getSql,
-  listPage,
-  refHash,
-  type SecretRow,
-  type Store,
-  secretOf,
-  writeSecret,
-} from "./queries.ts";
+import { entryOf, getSql, refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
 import { pointReader } from "./reader.ts";
 import { type RotateOptions, type RotationResult, rotateAll } from "./rotation.ts";
 import { checkSchema, migrate, rewriteKeyCheck, tableNames, verifyKey } from "./schema.ts";
 import { toStrongboxError } from "./sql-errors.ts";
+import { deleteSecret, writeSecret } from "./write.ts";
 
 /** The SQL store: a {@link SecretBackend} with the operations only it has. */
 export interface JdbcBackend extends SecretBackend {

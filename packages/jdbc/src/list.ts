@@ -1,0 +1,51 @@
+import type { ListQuery } from "@strongbox/core";
+import type { SecretRow, Store } from "./queries.ts";
+
+/**
+ * One page of `list`, in id order after `afterId` (keyset pagination: stable while others write).
+ * With a tag filter the page is read from the tags index, first tag first (its range is ordered
+ * by secret id), and each further tag is one indexed EXISTS: the filter runs in SQL and touches
+ * the rows of one tag, not the whole table.
+ */
+export async function listPage(
+  store: Store,
+  query: ListQuery,
+  afterId: number,
+  limit: number,
+): Promise<SecretRow[]> {
+  const { db, names } = store;
+  const [first, ...rest] = Object.entries(query.tags ?? {});
+  const select =
+    first === undefined
+      ? db(`${names.secrets} as s`).where("s.id", ">", afterId).orderBy("s.id")
+      : db(`${names.tags} as t0`)
+          .join(`${names.secrets} as s`, "s.id", "t0.secret_id")
+          .where({ "t0.tag_name": first[0], "t0.tag_value": first[1] })
+          .andWhere("t0.secret_id", ">", afterId)
+          .orderBy("t0.secret_id");
+  select
+    .select(
+      "s.id",
+      "s.tenant",
+      "s.namespace",
+      "s.ref_key",
+      "s.description",
+      "s.tags",
+      "s.version",
+      "s.created_at",
+      "s.updated_at",
+    )
+    .andWhere("s.prefix", store.prefix);
+  if (query.tenant !== undefined) select.andWhere("s.tenant", query.tenant ?? "");
+  if (query.namespace !== undefined) select.andWhere("s.namespace", query.namespace ?? "");
+  for (const [index, [name, value]] of rest.entries()) {
+    const alias = `t${index + 1}`;
+    select.whereExists(
+      db(`${names.tags} as ${alias}`)
+        .select(db.raw("1"))
+        .whereRaw(`${alias}.secret_id = s.id`)
+        .andWhere({ [`${alias}.tag_name`]: name, [`${alias}.tag_value`]: value }),
+    );
+  }
+  return (await select.limit(limit)) as SecretRow[];
+}
