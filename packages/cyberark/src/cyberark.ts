@@ -99,7 +99,14 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
     if (decoded !== undefined || codec.mode === "raw") return decoded;
     // A hashed (over-long) name: the exact ref is in the annotation.
     const stored = storedRef(annotationsOf(resource));
-    return stored !== undefined && codec.encode(stored) === name ? stored : undefined;
+    if (stored === undefined) return undefined;
+    try {
+      return codec.encode(stored) === name ? stored : undefined;
+    } catch (error) {
+      // An annotation that names no legal ref (edited by hand): not one of ours.
+      if (error instanceof StrongboxError) return undefined;
+      throw error;
+    }
   }
 
   const backend: SecretBackend = {

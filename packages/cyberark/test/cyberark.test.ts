@@ -315,6 +315,22 @@ describe("cyberark adapter", () => {
     }
   });
 
+  it("list skips a hashed name whose ref annotation was edited into an illegal ref instead of failing", async () => {
+    const store = backend({ prefix: "edited" });
+    await store.put?.({ namespace: "long", key: "e".repeat(700) }, "v");
+    await store.put?.({ namespace: "long", key: "short" }, "v");
+    const hashed = [...conjur.variables.values()].find(
+      (variable) => variable.id.startsWith("edited/") && variable.id.includes("~h"),
+    );
+    if (hashed === undefined) throw new Error("expected a hashed variable");
+    hashed.annotations.set("strongbox/ref", JSON.stringify({ namespace: "a..b", key: "k" }));
+
+    const listed = [];
+    for await (const entry of store.list?.({ namespace: "long" }) ?? []) listed.push(entry.ref);
+
+    expect(listed).toEqual([{ namespace: "long", key: "short" }]);
+  });
+
   it("lists through pages and returns exact refs for hashed (over-long) names", async () => {
     const namespace = "paged";
     const refs = Array.from({ length: 105 }, (_, index) => ({ namespace, key: `k${index}` }));

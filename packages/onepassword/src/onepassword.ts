@@ -84,6 +84,16 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       httpClient: fetchClient(parsed.timeout ?? 15_000),
     }));
 
+  /** True when a ref read from an item encodes to this title; a field that names no legal ref names nothing. */
+  const namesThis = (ref: SecretRef, title: string): boolean => {
+    try {
+      return codec.encode(ref) === title;
+    } catch (error) {
+      if (error instanceof StrongboxError) return false;
+      throw error;
+    }
+  };
+
   /** Runs one SDK call with bounded retries; `undefined` on 404 when `absentOn404`. */
   async function call<T>(
     operation: string,
@@ -208,7 +218,7 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
           const id = summary.id;
           full = await call("list", undefined, (sdk) => sdk.getItemById(vaultId, id), true);
           ref = full === undefined ? undefined : storedRef(full);
-          if (ref !== undefined && codec.encode(ref) !== title) ref = undefined;
+          if (ref !== undefined && !namesThis(ref, title)) ref = undefined;
         }
         if (ref === undefined || !matchesScope(ref, query)) continue;
         const metadata = metadataOf(full ?? summary);

@@ -100,6 +100,22 @@ describe("1password adapter", () => {
     expect((await backend().get(ref))?.value.reveal()).toBe("long-value");
   });
 
+  it("list skips a hashed title whose ref field was edited into an illegal ref instead of failing", async () => {
+    const store = backend({ prefix: "edited" });
+    const ref = { namespace: "long", key: "e".repeat(700) };
+    await store.put?.(ref, "v");
+    await store.put?.({ namespace: "long", key: "short" }, "v");
+    const item = emulator.items(vaultId).find((candidate) => candidate.title.startsWith("edited/"));
+    const field = item?.fields?.find((candidate) => candidate.label === "strongbox.ref");
+    if (field === undefined || !item?.title.includes("~h")) throw new Error("expected the hashed item first");
+    field.value = JSON.stringify({ namespace: "a..b", key: "k" });
+
+    const listed = [];
+    for await (const entry of store.list?.({ namespace: "long" }) ?? []) listed.push(entry.ref);
+
+    expect(listed).toEqual([{ namespace: "long", key: "short" }]);
+  });
+
   it("the item version is the secret's version and an older one cannot be read", async () => {
     const ref = { key: "versioned" };
     const first = await backend().put?.(ref, "one");
