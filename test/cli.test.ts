@@ -296,6 +296,61 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
   });
 });
 
+const HAS_SCRIPT = ["/usr/bin/script", "/bin/script"].some((path) => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+});
+
+describe.skipIf(!HAS_SCRIPT)(
+  `strongbox set on a terminal${HAS_SCRIPT ? "" : " (skipped: no script(1) to make a terminal)"}`,
+  { timeout: 60_000 },
+  () => {
+    it("asks for the value twice at a hidden prompt, never echoes it, and colours only there", async () => {
+      // prepare: script(1) runs the command on a pseudo-terminal
+      const dir = workspace();
+      const value = `typed-${randomBytes(6).toString("hex")}`;
+      const settings = [
+        `--set secret.jdbc.url=sqlite:${join(dir, "tty.db")}`,
+        `--set secret.jdbc.secret=${randomBytes(32).toString("base64")}`,
+      ];
+      const command = `node --conditions=source ${BIN} ${settings.join(" ")} set TYPED -n tty`;
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        cwd: dir,
+        env: { ...process.env, HOME: dir },
+      });
+      let output = "";
+      let answered = 0;
+      // act: type only once each prompt is shown (typing earlier would be echoed by the terminal itself)
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (answered === 0 && output.includes("value (hidden): ")) {
+          answered = 1;
+          child.stdin.write(`${value}\r`);
+        } else if (answered === 1 && output.includes("again: ")) {
+          answered = 2;
+          child.stdin.write(`${value}\r`);
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      const read = await strongbox(dir, [
+        ...settings.flatMap((setting) => setting.split(" ")),
+        "get",
+        "TYPED",
+        "-n",
+        "tty",
+      ]);
+      // assert
+      expect(code).toBe(0);
+      expect(output).not.toContain(value);
+      expect(output).toContain("\u001b[32mstored\u001b[39m tty/TYPED");
+      expect(read.stdout).toBe(`${value}\n`);
+    });
+  },
+);
+
 describe("strongbox credential test", { timeout: 60_000 }, () => {
   it("mints a token from a secret found through inheritance and prints neither the token nor the secret", async () => {
     // prepare: a token endpoint that accepts client "cli" with the stored secret (Basic auth)
