@@ -508,6 +508,22 @@ describe("aws: failures", () => {
     expect(aws.requests.length - before).toBe(4);
   });
 
+  it("a ThrottlingException sent with HTTP 400, as Secrets Manager sends it, is retried and then UNAVAILABLE", async () => {
+    const backend = connect({ maxAttempts: 2, readMetadata: false });
+    const ref = fresh("throttled400");
+    await put(backend, ref, "patient");
+    const throttled = { __type: "ThrottlingException", message: "Rate exceeded" };
+    aws.faults.failNext(1, 400, throttled);
+
+    const secret = await backend.get(ref);
+    aws.faults.failNext(1000, 400, throttled);
+    const error = await backend.get(ref).catch((caught: unknown) => caught);
+
+    expect(secret?.value.reveal()).toBe("patient");
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect((error as Error).message).toMatch(/ThrottlingException.*after 2 attempts/);
+  });
+
   it("gives UNAVAILABLE after maxAttempts when 5xx persists", async () => {
     const backend = connect({ maxAttempts: 3 });
     const ref = fresh("down");
