@@ -296,6 +296,15 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
   });
 });
 
+/** A terminal's environment: colours allowed, no configuration from the test's own variables. */
+function terminalEnv(home: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && !/^(STRONGBOX_|NO_COLOR$|FORCE_COLOR$|NODE_DISABLE_COLORS$)/.test(name))
+      env[name] = value;
+  return { ...env, HOME: home, TERM: "xterm-256color" };
+}
+
 const HAS_SCRIPT = ["/usr/bin/script", "/bin/script"].some((path) => {
   try {
     return statSync(path).isFile();
@@ -317,10 +326,7 @@ describe.skipIf(!HAS_SCRIPT)(
         `--set secret.jdbc.secret=${randomBytes(32).toString("base64")}`,
       ];
       const command = `node --conditions=source ${BIN} ${settings.join(" ")} set TYPED -n tty`;
-      const child = spawn("script", ["-qec", command, "/dev/null"], {
-        cwd: dir,
-        env: { ...process.env, HOME: dir },
-      });
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: dir, env: terminalEnv(dir) });
       let output = "";
       let answered = 0;
       // act: type only once each prompt is shown (typing earlier would be echoed by the terminal itself)
