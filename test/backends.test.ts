@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
@@ -593,13 +595,28 @@ describe("the manager loads only the configured adapter", () => {
     adapterPackages.filter((name) => urls.some((url) => url.includes(`/packages/${name}/`)));
   const sdksIn = (urls: string[]) =>
     sdkModules.filter((name) => urls.some((url) => url.includes(`/node_modules/${name}/`)));
+  /** The npm packages (from node_modules) among the URLs. */
+  const packagesIn = (urls: string[]): string[] => {
+    const names = urls.flatMap((url) => {
+      const path = url.split("/node_modules/").at(-1);
+      if (path === undefined || path === url) return [];
+      const parts = path.split("/");
+      return [parts[0]?.startsWith("@") ? `${parts[0]}/${parts[1]}` : (parts[0] as string)];
+    });
+    return [...new Set(names)].sort();
+  };
 
-  it("a memory manager loads the core and no adapter or provider SDK", async () => {
+  it("a memory manager loads the core and its own dependencies only: no adapter, no provider SDK", async () => {
+    const core = JSON.parse(await readFile(join(root, "packages/core/package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+
     const urls = await loadedBy({ secret: { type: "memory", cache: { enabled: true } } });
 
     expect(urls.some((url) => url.includes("/packages/core/src/"))).toBe(true);
     expect(adaptersIn(urls)).toEqual([]);
     expect(sdksIn(urls)).toEqual([]);
+    expect(packagesIn(urls).filter((name) => !(name in core.dependencies))).toEqual([]);
   });
 
   it("a vault manager loads @strongbox/vault and node-vault, but no other adapter and not @aws-sdk", async () => {
