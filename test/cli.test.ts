@@ -357,6 +357,56 @@ describe.skipIf(!HAS_SCRIPT)(
   },
 );
 
+const DIST_BIN = fileURLToPath(new URL("../packages/cli/dist/bin.js", import.meta.url));
+const HAS_DIST = (() => {
+  try {
+    return statSync(DIST_BIN).isFile();
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!HAS_DIST)(
+  `the built strongbox binary${HAS_DIST ? "" : " (skipped: run npm run build --workspace @strongbox/cli)"}`,
+  { timeout: 60_000 },
+  () => {
+    it("packages/cli/dist/bin.js runs: stores and reads a secret", async () => {
+      // prepare
+      const dir = workspace();
+      const settings = [
+        "--set",
+        `secret.jdbc.url=sqlite:${join(dir, "dist.db")}`,
+        "--set",
+        `secret.jdbc.secret=${randomBytes(32).toString("base64")}`,
+      ];
+      const run = (args: string[], input = "") =>
+        new Promise<Run>((resolve, reject) => {
+          const child = spawn(process.execPath, [DIST_BIN, ...settings, ...args], {
+            cwd: dir,
+            env: terminalEnv(dir),
+          });
+          let stdout = "";
+          let stderr = "";
+          child.stdout.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString();
+          });
+          child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          child.on("error", reject);
+          child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+          child.stdin.end(input);
+        });
+      // act
+      const set = await run(["set", "BUILT", "-n", "dist.ns"], "from-the-build");
+      const get = await run(["get", "BUILT", "-n", "dist.ns.deeper"]);
+      // assert
+      expect(set.code, set.stderr).toBe(0);
+      expect(get.stdout).toBe("from-the-build\n");
+    });
+  },
+);
+
 describe("strongbox credential test", { timeout: 60_000 }, () => {
   it("mints a token from a secret found through inheritance and prints neither the token nor the secret", async () => {
     // prepare: a token endpoint that accepts client "cli" with the stored secret (Basic auth)
