@@ -45,7 +45,9 @@ export async function mintGitHubApp(config: GitHubAppConfig, request: MintReques
     `${config.baseUrl.replace(/\/+$/, "")}/app/installations/${installation}/access_tokens`,
   );
   const body: Record<string, unknown> = {};
-  if (config.repositories !== undefined) body.repositories = config.repositories;
+  // GitHub takes repository names; a full name's owner is dropped (an installation belongs to one account).
+  if (config.repositories !== undefined)
+    body.repositories = config.repositories.map((name) => name.slice(name.lastIndexOf("/") + 1));
   if (config.permissions !== undefined) body.permissions = config.permissions;
   const headers = new Headers({
     accept: "application/vnd.github+json",

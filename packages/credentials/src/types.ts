@@ -90,7 +90,7 @@ export interface GitHubAppOptions extends CommonCredentialOptions, SigningOption
   installationId: string | number;
   /** REST API root (GitHub Enterprise Server: `https://HOST/api/v3`). @default "https://api.github.com" */
   baseUrl?: string;
-  /** Restrict the token to these repositories (names). */
+  /** Restrict the token to these repositories: names (`api`) or full names (`octo/api`, the owner is dropped: GitHub takes names). */
   repositories?: string[];
   /** Restrict the token to these permissions (`{ contents: "read" }`). */
   permissions?: Record<string, string>;

@@ -99,7 +99,7 @@ describe("github_app", () => {
     expect(tokenCalls() - before).toBe(1);
   });
 
-  it("asks for the configured repositories and permissions only", async () => {
+  it("asks for the configured repositories (by name, owner dropped) and permissions only", async () => {
     const credentials = createCredentials(manager, {
       narrow: config({ repositories: ["octo/api"], permissions: { contents: "read" } }),
       wide: config({ repositories: ["octo/private"] }),

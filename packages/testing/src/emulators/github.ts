@@ -22,7 +22,7 @@ export interface GitHubAppRegistration {
 export interface GitHubInstallation {
   id: number;
   appId: number;
-  /** Repositories the installation may reach. @default [] (with `repositorySelection: "all"`) */
+  /** Repositories the installation may reach, as full names (`octo/api`). @default [] (with `repositorySelection: "all"`) */
   repositories?: string[];
   /** Permissions granted to the installation. @default { metadata: "read" } */
   permissions?: Record<string, string>;
@@ -137,8 +137,11 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): 
     }
     const granted = installation.permissions ?? { metadata: "read" };
     const available = installation.repositories ?? [];
+    // GitHub takes repository names (`api`), not full names: the installation belongs to one account.
+    const fullNameOf = (name: string): string | undefined =>
+      available.find((full) => full.slice(full.indexOf("/") + 1) === name);
     const repositories = Array.isArray(wanted.repositories) ? wanted.repositories.map(String) : undefined;
-    if (repositories?.some((name) => !available.includes(name))) {
+    if (repositories?.some((name) => fullNameOf(name) === undefined)) {
       throw new GitHubError(
         422,
         "There is at least one repository that does not exist or is not accessible to the parent installation.",
@@ -171,7 +174,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): 
         repository_selection: installation.repositories === undefined ? "all" : "selected",
         ...(repositories === undefined
           ? {}
-          : { repositories: repositories.map((full_name) => ({ full_name })) }),
+          : { repositories: repositories.map((name) => ({ name, full_name: fullNameOf(name) })) }),
       },
     };
   };

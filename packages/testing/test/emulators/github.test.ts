@@ -74,9 +74,9 @@ describe("GitHub emulator", () => {
     expect(github.installationOf(body.token)).toBe(42);
   });
 
-  it("narrows a token to the requested repositories and permissions", async () => {
+  it("narrows a token to the requested repositories (by name) and permissions", async () => {
     const response = await createToken(appJwt(app.privateKey), 42, {
-      repositories: ["octo/one"],
+      repositories: ["one"],
       permissions: { issues: "read" },
     });
 
@@ -159,11 +159,17 @@ describe("GitHub emulator", () => {
   });
 
   it("answers 422 for a repository or permission the installation lacks", async () => {
-    const repository = await createToken(appJwt(app.privateKey), 42, { repositories: ["octo/secret"] });
+    const repository = await createToken(appJwt(app.privateKey), 42, { repositories: ["secret"] });
     const permission = await createToken(appJwt(app.privateKey), 42, { permissions: { contents: "write" } });
 
     expect(repository.status).toBe(422);
     expect(permission.status).toBe(422);
+  });
+
+  it("takes repository names only: a full name owner/name is no repository (422), as GitHub answers", async () => {
+    const response = await createToken(appJwt(app.privateKey), 42, { repositories: ["octo/one"] });
+
+    expect(response.status).toBe(422);
   });
 
   it("forgets the tokens of a removed installation", async () => {
