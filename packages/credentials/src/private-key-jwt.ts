@@ -11,7 +11,14 @@ export async function mintPrivateKeyJwt(config: PrivateKeyJwtConfig, request: Mi
   const clientId = await request.render("clientId", config.clientId);
   const pem = await request.render("privateKey", config.privateKey, { sensitive: true });
   const key = await importPrivateKey(pem, config.algorithm, request.context);
-  const auth = oauth.PrivateKeyJwt(config.keyId === undefined ? { key } : { key, kid: config.keyId });
+  const sign = oauth.PrivateKeyJwt(config.keyId === undefined ? { key } : { key, kid: config.keyId });
+  // The client assertion oauth4webapi signs is a credential too (replayable until it expires):
+  // kept out of errors like the other secrets, should the server echo it in a description.
+  const auth: oauth.ClientAuth = async (as, client, body, headers) => {
+    await sign(as, client, body, headers);
+    const assertion = body.get("client_assertion");
+    if (assertion !== null) request.secrets.push(assertion);
+  };
   return callTokenEndpoint(
     {
       ...config,

@@ -1,4 +1,6 @@
 import type { SecretManager } from "@strongbox/core";
+import { watchForLeaks } from "@strongbox/testing";
+import { startHttpEmulator } from "@strongbox/testing/emulators/http";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCredentials } from "../src/index.ts";
@@ -66,6 +68,33 @@ describe("private_key_jwt client authentication (RFC 7523 section 2.2)", () => {
       expect(token.scope).toBe("read");
     },
   );
+
+  it("keeps the client assertion out of the error when the server echoes it in its description", async () => {
+    let seen = "";
+    const echo = await startHttpEmulator((request) => {
+      seen = new URLSearchParams(request.body.toString("utf8")).get("client_assertion") ?? "";
+      return {
+        status: 400,
+        body: { error: "invalid_client", error_description: `client_assertion ${seen} was not accepted` },
+      };
+    });
+    try {
+      const credentials = createCredentials(manager, {
+        my_client: config("RS256", { tokenEndpoint: `${echo.url}/token` }),
+      });
+
+      const error = await credentials.token("my_client").catch((reason: unknown) => reason);
+
+      const leaks = watchForLeaks([seen]);
+      leaks.check(error, "the error");
+      leaks.stop();
+      expect(seen).toMatch(/^ey/);
+      expect(error).toMatchObject({ code: "ACCESS_DENIED", cause: { error: "invalid_client" } });
+      expect(String((error as Error).message)).toContain("client_assertion ****** was not accepted");
+    } finally {
+      await echo.close();
+    }
+  });
 
   it("accepts the issuer as the assertion's audience", async () => {
     const credentials = createCredentials(manager, {
