@@ -305,6 +305,18 @@ describe.each(runnable)("$name through one manager built from its configuration"
     ]);
   });
 
+  it("list pages through more secrets than one page holds (100 for AWS, Conjur and Elasticsearch, 25 for Key Vault)", async () => {
+    const namespace = `${newRoot()}.bulk`;
+    const keys = Array.from({ length: 105 }, (_, index) => `KEY_${String(index).padStart(3, "0")}`);
+    for (let start = 0; start < keys.length; start += 15) {
+      await Promise.all(keys.slice(start, start + 15).map((key) => manager.put({ namespace, key }, key)));
+    }
+
+    const listed = await collect(manager.list({ namespace }));
+
+    expect(listed.map((ref) => ref.key).sort()).toEqual(keys);
+  });
+
   if (backend.keepsTags) {
     it("list by tag returns only the secrets carrying that tag", async () => {
       const namespace = `${newRoot()}.team`;
