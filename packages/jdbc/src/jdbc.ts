@@ -4,6 +4,7 @@ import {
   createCipher,
   type ListQuery,
   type PutOptions,
+  type Secret,
   type SecretBackend,
   type SecretEntry,
   type SecretMetadata,
@@ -12,7 +13,7 @@ import {
   validateRef,
 } from "@strongbox/core";
 import knex, { type Knex } from "knex";
-import { listPage } from "./list.ts";
+import { listPage, readMany } from "./list.ts";
 import { type JdbcDialect, type JdbcOptions, resolveOptions, sqliteDirectory } from "./options.ts";
 import { entryOf, getSql, refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
 import { pointReader } from "./reader.ts";
@@ -32,6 +33,7 @@ export interface JdbcBackend extends SecretBackend {
   rotate(options?: RotateOptions): Promise<RotationResult>;
   /** Connects, checks the schema and the key, and resolves what it found (for `strongbox doctor`). */
   check(): Promise<{ dialect: JdbcDialect; table: string; secrets: number }>;
+  getMany(refs: readonly SecretRef[]): Promise<Map<string, Secret>>;
   list(query?: ListQuery): AsyncIterable<SecretEntry>;
   put(
     ref: SecretRef,
@@ -167,6 +169,10 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
           ? undefined
           : secretOf(opened, row as unknown as SecretRow & { envelope: string | null });
       });
+    },
+    async getMany(refs) {
+      for (const ref of refs) validateRef(ref);
+      return await run("getMany", undefined, (opened) => readMany(opened, refs));
     },
     async *list(query = {}) {
       let after = 0;

@@ -1,5 +1,5 @@
-import type { ListQuery } from "@strongbox/core";
-import type { SecretRow, Store } from "./queries.ts";
+import { type ListQuery, refId, type Secret, type SecretRef } from "@strongbox/core";
+import { refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
 
 /**
  * One page of `list`, in id order after `afterId` (keyset pagination: stable while others write).
@@ -48,4 +48,38 @@ export async function listPage(
     );
   }
   return (await select.limit(limit)) as SecretRow[];
+}
+
+/** Reads many secrets in one query per 500 refs; missing ones are absent from the map (keyed by `refId`). */
+export async function readMany(store: Store, refs: readonly SecretRef[]): Promise<Map<string, Secret>> {
+  const { db, names } = store;
+  const hashes = [...new Set(refs.map((ref) => refHash(store.prefix, ref)))];
+  const found = new Map<string, Secret>();
+  for (let start = 0; start < hashes.length; start += 500) {
+    const envelope = db(`${names.versions} as v`)
+      .select("v.envelope")
+      .whereRaw("v.secret_id = s.id AND v.version = s.version")
+      .as("envelope");
+    const rows = (await db(`${names.secrets} as s`)
+      .select(
+        "s.id",
+        "s.tenant",
+        "s.namespace",
+        "s.ref_key",
+        "s.description",
+        "s.tags",
+        "s.version",
+        "s.created_at",
+        "s.updated_at",
+        envelope,
+      )
+      .whereIn("s.ref_hash", hashes.slice(start, start + 500))) as (SecretRow & {
+      envelope: string | null;
+    })[];
+    for (const row of rows) {
+      const secret = secretOf(store, row);
+      found.set(refId(secret.ref), secret);
+    }
+  }
+  return found;
 }

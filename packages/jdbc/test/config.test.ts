@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSecretManager, isStrongboxError } from "@strongbox/core";
+import { createSecretManager, isStrongboxError, refId } from "@strongbox/core";
 import { fromConfig, type JdbcBackend, jdbc } from "@strongbox/jdbc";
 import { afterAll, describe, expect, it } from "vitest";
 import { KEY, OTHER_KEY, removeTempDirs, tempDir } from "./helpers.ts";
@@ -140,6 +140,31 @@ describe("jdbc configuration", () => {
       expect(typeof (manager.adapter as JdbcBackend).rotate).toBe("function");
     } finally {
       await manager.close();
+    }
+  });
+});
+
+describe("jdbc getMany", () => {
+  it("reads many secrets in one call, leaving the missing ones out", async () => {
+    // prepare
+    const backend = jdbc({ url: `sqlite:${join(tempDir(), "many.db")}`, secret: KEY });
+    try {
+      await backend.put({ tenant: "acme", namespace: "a.b", key: "ONE" }, "one");
+      await backend.put({ key: "TWO" }, "two", { tags: { t: "2" } });
+      // act
+      const found = await backend.getMany([
+        { tenant: "acme", namespace: "a.b", key: "ONE" },
+        { key: "TWO" },
+        { key: "MISSING" },
+      ]);
+      // assert
+      expect([...found.keys()].sort()).toEqual(
+        [refId({ key: "TWO" }), refId({ tenant: "acme", namespace: "a.b", key: "ONE" })].sort(),
+      );
+      expect(found.get(refId({ key: "TWO" }))?.value.reveal()).toBe("two");
+      expect(found.get(refId({ key: "TWO" }))?.tags).toEqual({ t: "2" });
+    } finally {
+      await backend.close();
     }
   });
 });

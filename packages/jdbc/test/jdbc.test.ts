@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { isStrongboxError, type SecretRef } from "@strongbox/core";
+import { isStrongboxError, refId, type SecretRef } from "@strongbox/core";
 import { jdbc } from "@strongbox/jdbc";
 import { testBackend } from "@strongbox/testing";
 import { afterAll, describe, expect, it } from "vitest";
@@ -176,6 +176,26 @@ for (const target of targets()) {
         }
       } finally {
         await after.close();
+      }
+    });
+
+    it("getMany reads several secrets in one query and leaves the missing out", async () => {
+      // prepare
+      const backend = open();
+      const refs: SecretRef[] = [
+        { tenant: "acme", namespace: "many", key: "M1" },
+        { namespace: "many", key: "M2" },
+      ];
+      try {
+        for (const ref of refs) await backend.put(ref, `value-${ref.key}`);
+        // act
+        const found = await backend.getMany([...refs, { namespace: "many", key: "MISSING" }]);
+        // assert
+        expect(found.size).toBe(2);
+        expect(found.get(refId(refs[0] as SecretRef))?.value.reveal()).toBe("value-M1");
+        expect(found.get(refId(refs[1] as SecretRef))?.value.reveal()).toBe("value-M2");
+      } finally {
+        await backend.close();
       }
     });
 
