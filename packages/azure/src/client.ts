@@ -140,7 +140,10 @@ export function toStrongboxError(
 ): StrongboxError {
   if (error instanceof StrongboxError) return error;
   const scrub = (text: string): string =>
-    secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join("******") : out), text);
+    secrets.reduce(
+      (out, secret) => (secret.length >= 4 ? out.split(secret).join("******") : out),
+      withoutBody(text),
+    );
   const name = error instanceof Error ? error.name : "Error";
   const message = scrub(error instanceof Error ? error.message : String(error));
   const { status, code } = statusOf(error);
@@ -164,6 +167,17 @@ export function toStrongboxError(
     return new StrongboxError("UNAVAILABLE", `Key Vault could not be reached: ${message}`, context);
   }
   return new StrongboxError("BACKEND", what, context);
+}
+
+/**
+ * The SDK's message for a body it could not parse quotes the whole body, which for a
+ * secret is its value: everything from the body on is cut.
+ */
+function withoutBody(message: string): string {
+  return message.replace(
+    /(occurred (?:while parsing the response body|in deserializing the responseBody))[\s\S]*$/,
+    "$1 (body not shown)",
+  );
 }
 
 /** The tags to write: the caller's, the exact ref (split over tags of 256 characters), the encoding. */

@@ -413,6 +413,19 @@ describe("azure: errors", () => {
     }
   });
 
+  it("a malformed answer to a get leaves the value out of the error (the SDK quotes the body)", async () => {
+    const backend = azureKeyVault(local({ retries: 0 }));
+    await warm(backend);
+    const body = '{"value":"value-canary-malformed-42","id":"x",';
+    vault.faults.failNext(1, 200, body, { "content-type": "application/json" });
+
+    const error = await rejection(backend.get({ key: "malformed" }));
+
+    expect(error.code).toBe("BACKEND");
+    expect(error.message).toContain("body not shown");
+    for (const text of renderings(error)) expect(text).not.toContain("value-canary-malformed-42");
+  });
+
   it("retries a 429 without Retry-After, then succeeds", async () => {
     const backend = azureKeyVault(local({ retries: 3 }));
     await backend.put?.({ key: "throttled" }, "ok");
