@@ -335,6 +335,24 @@ describe.each(runnable)("$name through one manager built from its configuration"
 
       expect(refs).toEqual([{ namespace, key: "TAGGED" }]);
     });
+
+    it("tags with dots, spaces, '=', '&', unicode or an empty value come back as written and filter the list", async () => {
+      const namespace = `${newRoot()}.team`;
+      const tags = {
+        "team.name": "Ops Team",
+        "k=v": "a=b&c=d",
+        owner: `✓ ünïcode ${hex()}`,
+        empty: "",
+      };
+      await manager.put({ namespace, key: "TAGGED" }, "a", { tags });
+      await manager.put({ namespace, key: "OTHER" }, "b", { tags: { ...tags, owner: "someone-else" } });
+
+      const secret = await manager.get({ namespace, key: "TAGGED" });
+      const listed = await collect(manager.list({ namespace, tags: { owner: tags.owner, empty: "" } }));
+
+      expect(secret?.tags).toEqual({ ...DEFAULT_TAGS, ...tags });
+      expect(listed).toEqual([{ namespace, key: "TAGGED" }]);
+    });
   } else {
     it("list by tag fails with UNSUPPORTED, since this store keeps no tags", async () => {
       const error = await failure(() => collect(manager.list({ tags: { owner: "ops" } })));
