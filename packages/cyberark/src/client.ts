@@ -112,7 +112,7 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
         headers: { authorization: `Basic ${basic}` },
       });
       if (!login.ok) throw fail("ACCESS_DENIED", `login refused: ${await describe(login)}`, ctx);
-      apiKey = await login.text();
+      apiKey = await text(ctx, login);
     }
     const url = `${base}/authn/${account}/${encodeURIComponent(options.username)}/authenticate`;
     const received = Date.now();
@@ -122,8 +122,8 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
       body: apiKey,
     });
     if (!response.ok) throw fail("ACCESS_DENIED", `authentication refused: ${await describe(response)}`, ctx);
-    const text = (await response.text()).trim();
-    const encoded = text.startsWith("{") ? Buffer.from(text).toString("base64") : text;
+    const answer = (await text(ctx, response)).trim();
+    const encoded = answer.startsWith("{") ? Buffer.from(answer).toString("base64") : answer;
     const lifetime = tokenLifetime(encoded);
     // Renew a little before the token expires (a fifth of its life, at most a minute).
     return {
@@ -170,14 +170,39 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
     );
   }
 
+  /** The body as bytes; a connection lost while it arrives is `UNAVAILABLE`, never a bare TypeError. */
+  async function bytes(ctx: CallContext, response: Response): Promise<Buffer> {
+    try {
+      return Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? "the connection was lost";
+      throw fail("UNAVAILABLE", `${reason} while reading the answer`, ctx, new Error(reason));
+    }
+  }
+
+  const text = async (ctx: CallContext, response: Response): Promise<string> =>
+    (await bytes(ctx, response)).toString("utf8");
+
+  /** The body as JSON; anything else (a proxy's sign-in page) is `BACKEND`, without the body. */
+  async function json<T>(ctx: CallContext, response: Response): Promise<T> {
+    const body = await text(ctx, response);
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      // No parser message: it quotes the body, which may hold values.
+      const type = response.headers.get("content-type") ?? "no content type";
+      throw fail("BACKEND", `${response.status} answer is not JSON (${type})`, ctx);
+    }
+  }
+
   const variablePath = (kind: "resources" | "secrets", id: string): string =>
     `/${kind}/${account}/variable/${encodeURIComponent(id)}`;
 
   return {
     async resource(ctx, id) {
       const response = await send(ctx, variablePath("resources", id));
-      if (response.status === 404) return void (await response.arrayBuffer());
-      return (await (await expect(ctx, response, 200)).json()) as ConjurResource;
+      if (response.status === 404) return void (await bytes(ctx, response));
+      return json<ConjurResource>(ctx, await expect(ctx, response, 200));
     },
     async resources(ctx, page) {
       const query = new URLSearchParams({
@@ -187,22 +212,22 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
       });
       if (page.search !== undefined) query.set("search", page.search);
       const response = await send(ctx, `/resources/${account}?${query}`);
-      return (await (await expect(ctx, response, 200)).json()) as ConjurResource[];
+      return json<ConjurResource[]>(ctx, await expect(ctx, response, 200));
     },
     async secret(ctx, id, version) {
       const query = version === undefined ? "" : `?version=${version}`;
       const response = await send(ctx, `${variablePath("secrets", id)}${query}`);
-      if (response.status === 404) return void (await response.arrayBuffer());
-      return Buffer.from(await (await expect(ctx, response, 200)).arrayBuffer());
+      if (response.status === 404) return void (await bytes(ctx, response));
+      return bytes(ctx, await expect(ctx, response, 200));
     },
     async secrets(ctx, ids) {
       const list = ids.map((id) => encodeURIComponent(`${options.account}:variable:${id}`)).join(",");
       const response = await send(ctx, `/secrets?variable_ids=${list}`, {
         headers: { "accept-encoding": "base64" },
       });
-      if (response.status === 404) return void (await response.arrayBuffer());
+      if (response.status === 404) return void (await bytes(ctx, response));
       const encoded = response.headers.get("content-encoding") === "base64";
-      const body = (await (await expect(ctx, response, 200)).json()) as Record<string, string>;
+      const body = await json<Record<string, string>>(ctx, await expect(ctx, response, 200));
       const out = new Map<string, Buffer>();
       const head = `${options.account}:variable:`;
       for (const [full, value] of Object.entries(body)) {
@@ -217,7 +242,7 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
         headers: { "content-type": "application/octet-stream" },
         body: value,
       });
-      await (await expect(ctx, response, 201, 200, 204)).arrayBuffer();
+      await bytes(ctx, await expect(ctx, response, 201, 200, 204));
     },
     async loadPolicy(ctx, method, branch, policy) {
       const response = await send(ctx, `/policies/${account}/policy/${encodeURIComponent(branch)}`, {
@@ -225,7 +250,7 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
         headers: { "content-type": "text/plain" },
         body: policy,
       });
-      await (await expect(ctx, response, 201, 200)).arrayBuffer();
+      await bytes(ctx, await expect(ctx, response, 201, 200));
     },
   };
 }

@@ -283,6 +283,36 @@ describe("cyberark adapter", () => {
     expect(delays).toEqual([20_000, 20_000]);
   });
 
+  it("an answer that is not JSON (a proxy's sign-in page) is BACKEND, never a bare SyntaxError", async () => {
+    const page = async (): Promise<Response> =>
+      new Response("<html>sign in</html>", { status: 200, headers: { "content-type": "text/html" } });
+
+    const error = await failure(backend({ fetch: page }).get({ key: "behind-proxy" }));
+
+    expect(isStrongboxError(error, "BACKEND")).toBe(true);
+    expect((error as Error).message).toContain("not JSON (text/html)");
+  });
+
+  it("a connection lost while the answer arrives is UNAVAILABLE, never a bare TypeError", async () => {
+    let calls = 0;
+    const cut = async (): Promise<Response> => {
+      calls += 1;
+      // The token arrives whole; the next answer breaks off in its body.
+      if (calls === 1) return new Response("token", { status: 200 });
+      const body = new ReadableStream({
+        start(controller) {
+          controller.error(Object.assign(new TypeError("terminated"), { cause: { code: "ECONNRESET" } }));
+        },
+      });
+      return new Response(body, { status: 200 });
+    };
+
+    const error = await failure(backend({ fetch: cut }).get({ key: "cut-off" }));
+
+    expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
+    expect((error as Error).message).toContain("ECONNRESET while reading the answer");
+  });
+
   it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {
     const store = backend({ timeout: 50, retries: 1 });
     await store.put?.({ key: "slow" }, "x");
