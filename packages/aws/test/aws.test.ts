@@ -5,7 +5,14 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { isStrongboxError, readOnly, type SecretBackend, type SecretRef, withCache } from "@strongbox/core";
+import {
+  createSecretManager,
+  isStrongboxError,
+  readOnly,
+  type SecretBackend,
+  type SecretRef,
+  withCache,
+} from "@strongbox/core";
 import { testBackend, watchForLeaks } from "@strongbox/testing";
 import {
   type AwsSecretsManagerEmulator,
@@ -396,6 +403,23 @@ describe("aws: readMetadata: false", () => {
     })();
 
     expect(backend.capabilities).toMatchObject({ tags: false, tagFilter: "none", description: false });
+    expect(isStrongboxError(refused, "INVALID_OPTIONS")).toBe(true);
+  });
+
+  it("through the manager, read-metadata: false with default tags is refused at start-up", async () => {
+    const config = {
+      secret: {
+        type: "aws-secret-manager",
+        "aws-secret-manager": {
+          region: "us-east-1",
+          "read-metadata": false,
+          tags: { application: "billing" },
+        },
+      },
+    };
+
+    const refused = await createSecretManager(config as never).catch((caught: unknown) => caught);
+
     expect(isStrongboxError(refused, "INVALID_OPTIONS")).toBe(true);
   });
 
