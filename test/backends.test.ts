@@ -263,6 +263,21 @@ describe.each(runnable)("$name through one manager built from its configuration"
     expect(url).toBe("postgres://billing:s3cret@db:5432/billing");
   });
 
+  it("a JSON secret reads as an object with getJson, and a template takes one field of it with subkey", async () => {
+    const root = newRoot();
+    const ref = { namespace: `${root}.team`, key: "DB" };
+    await manager.put(ref, JSON.stringify({ user: "billing", password: "s3cret", port: 5432 }));
+
+    const parsed = await manager.getJson<{ user: string }>(ref);
+    const url = await manager.render(
+      "postgres://{{ secret('DB', subkey='user') }}:{{ secret('DB', subkey='password') }}@db:{{ secret('DB', subkey='port') }}",
+      { namespace: `${root}.team.etl` },
+    );
+
+    expect(parsed?.user).toBe("billing");
+    expect(url).toBe("postgres://billing:s3cret@db:5432");
+  });
+
   it("render naming a secret found at no level fails with NOT_FOUND and its ref, and no value", async () => {
     const root = newRoot();
     await manager.put({ namespace: root, key: "DB_USER" }, "billing-user");
