@@ -37,6 +37,23 @@ const capabilities: Capabilities = {
 
 const PAGE = 100;
 const BATCH = 50;
+/** Most reads in flight at once in `getMany`. */
+const CONCURRENCY = 8;
+
+/** Maps `items` with at most `limit` calls in flight, keeping their order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++) out[index] = await map(items[index] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 /** Ruby's `blank?`: Conjur refuses empty and whitespace-only values. */
 const blank = (value: SecretValue): boolean => /^[\s\u00a0]*$/u.test(value.reveal());
 
@@ -118,25 +135,25 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
     },
     async getMany(refs) {
       for (const ref of refs) validateRef(ref);
+      const unique = [...new Map(refs.map((ref) => [refId(ref), ref])).values()];
       const found = new Map<string, Secret>();
       const ctx: CallContext = { operation: "getMany" };
-      for (let start = 0; start < refs.length; start += BATCH) {
-        const chunk = refs.slice(start, start + BATCH);
+      for (let start = 0; start < unique.length; start += BATCH) {
+        const chunk = unique.slice(start, start + BATCH);
         const values = await client.secrets(ctx, chunk.map(idOf));
         // Conjur fails the whole batch when one variable is missing: read those one by one.
-        const secrets = await Promise.all(
-          chunk.map(async (ref): Promise<Secret | undefined> => {
-            if (values === undefined) return read({ operation: "getMany", ref }, ref);
-            const value = values.get(idOf(ref));
-            const resource = await client.resource({ operation: "getMany", ref }, idOf(ref));
-            if (value === undefined || resource === undefined) return undefined;
-            return {
-              ref: cleanRef(ref),
-              value: SecretValue.from(value.toString("utf8")),
-              ...metadataOf(resource),
-            };
-          }),
-        );
+        // The per-variable reads go CONCURRENCY at a time, not a burst of 50.
+        const secrets = await mapLimit(chunk, CONCURRENCY, async (ref): Promise<Secret | undefined> => {
+          if (values === undefined) return read({ operation: "getMany", ref }, ref);
+          const value = values.get(idOf(ref));
+          const resource = await client.resource({ operation: "getMany", ref }, idOf(ref));
+          if (value === undefined || resource === undefined) return undefined;
+          return {
+            ref: cleanRef(ref),
+            value: SecretValue.from(value.toString("utf8")),
+            ...metadataOf(resource),
+          };
+        });
         for (const secret of secrets) if (secret !== undefined) found.set(refId(secret.ref), secret);
       }
       return found;

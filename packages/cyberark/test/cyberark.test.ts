@@ -134,6 +134,33 @@ describe("cyberark adapter", () => {
     expect(some?.size).toBe(3);
   });
 
+  it("getMany reads each variable's resource at most 8 at a time, once per distinct ref", async () => {
+    const refs = Array.from({ length: 20 }, (_, index) => ({ namespace: "burst", key: `k${index}` }));
+    for (const ref of refs) await backend().put?.(ref, `v-${ref.key}`);
+    let inFlight = 0;
+    let peak = 0;
+    let resourceReads = 0;
+    const counting = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const reading = String(input).includes("/resources/");
+      if (reading) {
+        resourceReads += 1;
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+      }
+      try {
+        return await fetch(input, init);
+      } finally {
+        if (reading) inFlight -= 1;
+      }
+    };
+
+    const found = await backend({ fetch: counting }).getMany?.([...refs, ...refs.slice(0, 5)]);
+
+    expect(found?.size).toBe(20);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(resourceReads).toBe(20);
+  });
+
   it("a token that expires mid-run is renewed once and the read succeeds", async () => {
     const store = backend();
     await store.put?.({ key: "renewed" }, "still here");
