@@ -374,6 +374,7 @@ describe("aws: readMetadata: false", () => {
     expect(aws.operations().slice(before)).toEqual(["GetSecretValue"]);
     expect(secret?.value.reveal()).toBe("lean-value");
     expect(secret?.version).toEqual(expect.any(String));
+    expect(secret?.updatedAt).toBeInstanceOf(Date);
     expect(secret?.tags).toEqual({});
     expect(secret?.description).toBeUndefined();
   });
