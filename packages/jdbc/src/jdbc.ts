@@ -157,18 +157,23 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
     capabilities,
     async get(ref, getOptions = {}) {
       validateRef(ref);
-      return await run("get", ref, async (opened) => {
+      // The hot path: one await when the store is open and the read completes synchronously (SQLite).
+      const opened = store ?? (await open("get", ref));
+      try {
         const version = getOptions.version;
         if (version !== undefined && !/^[1-9]\d{0,9}$/.test(version)) return undefined;
         const hash = refHash(opened.prefix, ref);
-        const row = await opened.read(
+        let row = opened.read(
           version === undefined ? getCurrent : getVersion,
           version === undefined ? [hash] : [Number(version), hash],
         );
+        if (row instanceof Promise) row = await row;
         return row === undefined
           ? undefined
           : secretOf(opened, row as unknown as SecretRow & { envelope: string | null });
-      });
+      } catch (error) {
+        throw toStrongboxError(error, "get", ref);
+      }
     },
     async getMany(refs) {
       for (const ref of refs) validateRef(ref);
@@ -217,9 +222,11 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
     },
     async close() {
       const client = db;
+      const reader = store?.read;
       db = undefined;
       store = undefined;
       ready = undefined;
+      await reader?.release();
       await client?.destroy();
     },
   };

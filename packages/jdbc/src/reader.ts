@@ -3,10 +3,15 @@ import type { Knex } from "knex";
 import type { JdbcDialect } from "./options.ts";
 
 /** Runs one SELECT that returns at most one row, through a prepared statement where the driver has them. */
-export type PointReader = (
-  sql: string,
-  bindings: readonly unknown[],
-) => Promise<Record<string, unknown> | undefined>;
+export interface PointReader {
+  /** The row, or a promise of it (SQLite answers synchronously when its connection is free). */
+  (
+    sql: string,
+    bindings: readonly unknown[],
+  ): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  /** Gives back a connection the reader keeps (before the pool is destroyed). */
+  release(): Promise<void>;
+}
 
 interface SqliteStatement {
   get(...bindings: unknown[]): unknown;
@@ -16,6 +21,7 @@ interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
 }
 interface PgClient {
+  __knex__disposed?: unknown;
   query(config: {
     name: string;
     text: string;
@@ -36,10 +42,11 @@ interface PoolState {
  */
 export function pointReader(db: Knex, dialect: JdbcDialect): PointReader {
   if (dialect === "mysql") {
-    return async (sql, bindings) => {
+    const read = async (sql: string, bindings: readonly unknown[]) => {
       const [rows] = (await db.raw(sql, bindings as Knex.RawBinding[])) as [Record<string, unknown>[]];
       return rows[0];
     };
+    return Object.assign(read, { release: async () => {} });
   }
   return dialect === "sqlite" ? sqliteReader(db) : pgReader(db);
 }
@@ -63,7 +70,16 @@ function sqliteReader(db: Knex): PointReader {
   // waiting), a synchronous read on it cannot interleave with anything, so it skips the pool's
   // acquire (a timer and several promises per read).
   let idle: SqliteDatabase | undefined;
-  return async (sql, bindings) => {
+  const borrow = async (sql: string, bindings: readonly unknown[]) => {
+    const connection = (await db.client.acquireConnection()) as SqliteDatabase;
+    try {
+      idle = connection;
+      return run(connection, sql, bindings);
+    } finally {
+      await db.client.releaseConnection(connection);
+    }
+  };
+  const read = (sql: string, bindings: readonly unknown[]) => {
     const pool = db.client.pool as PoolState | undefined;
     if (
       idle?.open === true &&
@@ -74,19 +90,27 @@ function sqliteReader(db: Knex): PointReader {
     ) {
       return run(idle, sql, bindings);
     }
-    const connection = (await db.client.acquireConnection()) as SqliteDatabase;
-    try {
-      idle = connection;
-      return run(connection, sql, bindings);
-    } finally {
-      await db.client.releaseConnection(connection);
-    }
+    return borrow(sql, bindings);
   };
+  return Object.assign(read, {
+    release: async () => {
+      idle = undefined;
+    },
+  });
 }
 
 function pgReader(db: Knex): PointReader {
   const names = new Map<string, { name: string; text: string }>();
-  return async (sql, bindings) => {
+  // One connection is kept for reads: a read one after another (the common case) then skips the
+  // pool's acquire and release. While it is busy, concurrent reads borrow from the pool as usual.
+  let kept: PgClient | undefined;
+  let keptBusy = false;
+  const query = async (
+    connection: PgClient,
+    named: { name: string; text: string },
+    bindings: readonly unknown[],
+  ) => (await connection.query({ name: named.name, text: named.text, values: [...bindings] })).rows[0];
+  const read = async (sql: string, bindings: readonly unknown[]) => {
     let named = names.get(sql);
     if (named === undefined) {
       let index = 0;
@@ -94,12 +118,39 @@ function pgReader(db: Knex): PointReader {
       named = { name: `sbx_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`, text };
       names.set(sql, named);
     }
+    // Never with a pool of one: writes need a connection too.
+    if (!keptBusy && ((db.client.pool as { max?: number } | undefined)?.max ?? 0) >= 2) {
+      keptBusy = true;
+      try {
+        if (kept?.__knex__disposed !== undefined) {
+          // knex marks a connection that ended or failed: hand it back for the pool to replace.
+          await db.client.releaseConnection(kept);
+          kept = undefined;
+        }
+        kept ??= (await db.client.acquireConnection()) as PgClient;
+        return await query(kept, named, bindings);
+      } catch (error) {
+        // The connection may be broken: give it back (knex disposes of broken ones) and take another next time.
+        const broken = kept;
+        kept = undefined;
+        if (broken !== undefined) await db.client.releaseConnection(broken);
+        throw error;
+      } finally {
+        keptBusy = false;
+      }
+    }
     const connection = (await db.client.acquireConnection()) as PgClient;
     try {
-      const result = await connection.query({ name: named.name, text: named.text, values: [...bindings] });
-      return result.rows[0];
+      return await query(connection, named, bindings);
     } finally {
       await db.client.releaseConnection(connection);
     }
   };
+  return Object.assign(read, {
+    release: async () => {
+      const connection = kept;
+      kept = undefined;
+      if (connection !== undefined) await db.client.releaseConnection(connection);
+    },
+  });
 }
