@@ -159,7 +159,15 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
       const item = await findItem("get", ref, titleOf(ref));
       if (item === undefined) return undefined;
       const value = itemValue(item);
-      if (value === undefined) return undefined;
+      // The item is there but holds nothing to read (a secure note made by a person):
+      // saying so, rather than reading as a missing secret.
+      if (value === undefined) {
+        throw new StrongboxError(
+          "BACKEND",
+          `item "${item.title ?? ""}" has no password or concealed field to read the value from`,
+          { backend: "1password", operation: "get", ref },
+        );
+      }
       const metadata = metadataOf(item);
       if (getOptions.version !== undefined && getOptions.version !== metadata.version) {
         throw new StrongboxError("UNSUPPORTED", "1Password Connect cannot read an older version of an item", {

@@ -316,6 +316,25 @@ describe("1password adapter", () => {
     expect(secret?.tags).toEqual({ payments: "" });
   });
 
+  it("an item with no password or concealed field fails with BACKEND, not as a missing secret", async () => {
+    emulator.items(vaultId).push({
+      id: "abcdefghijklmnopqrstuvwxy2",
+      title: "Runbook note",
+      vault: { id: vaultId },
+      category: "SECURE_NOTE",
+      version: 1,
+      tags: [],
+      fields: [{ id: "notesPlain", type: "STRING", purpose: "NOTES", label: "notesPlain", value: "steps" }],
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+
+    const error = await failure(backend({ naming: "raw" }).get({ key: "Runbook note" }));
+
+    expect(isStrongboxError(error, "BACKEND")).toBe(true);
+    expect((error as Error).message).toContain("no password or concealed field");
+  });
+
   it("createSecretManager loads this adapter from a kebab-case 1password block with default tags", async () => {
     const manager = await createSecretManager({
       secret: {
