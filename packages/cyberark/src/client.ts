@@ -106,6 +106,7 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
   }
 
   async function authenticate(ctx: CallContext): Promise<Token> {
+    const loggedIn = apiKey === undefined;
     if (apiKey === undefined) {
       const basic = Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64");
       const login = await exchange(ctx, `${base}/authn/${account}/login`, {
@@ -121,6 +122,12 @@ export function conjurClient(options: ConjurClientOptions): ConjurClient {
       headers: { "accept-encoding": "base64", "content-type": "text/plain" },
       body: apiKey,
     });
+    if (response.status === 401 && !loggedIn && options.password !== undefined) {
+      // The API key got from the password was rotated since: log in again, once.
+      await bytes(ctx, response);
+      apiKey = undefined;
+      return authenticate(ctx);
+    }
     if (!response.ok) throw fail("ACCESS_DENIED", `authentication refused: ${await describe(response)}`, ctx);
     const answer = (await text(ctx, response)).trim();
     const encoded = answer.startsWith("{") ? Buffer.from(answer).toString("base64") : answer;

@@ -13,6 +13,7 @@ beforeAll(async () => {
       { login: "admin", password: "Admin-Password1", apiKey: "admin-api-key" },
       { login: "host/app", apiKey: "app-api-key", policyPrivileges: [] },
       { login: "host/viewer", apiKey: "viewer-api-key", privileges: ["read"], policyPrivileges: [] },
+      { login: "rotating", password: "Rotating-Password1", apiKey: "rotating-api-key-1" },
     ],
     policies: ["apps/strongbox"],
   });
@@ -205,6 +206,21 @@ describe("cyberark adapter", () => {
     await Promise.all(Array.from({ length: 10 }, () => store.get({ key: "shared" })));
 
     expect(count(AUTHENTICATE, before)).toBe(1);
+  });
+
+  it("with a password, an API key rotated since the login is replaced by logging in again", async () => {
+    const store = backend({ username: "rotating", apiKey: undefined, password: "Rotating-Password1" });
+    await store.put?.({ key: "rotated" }, "still readable");
+    const user = conjur.users.find((candidate) => candidate.login === "rotating");
+    if (user === undefined) throw new Error("no rotating user");
+    user.apiKey = "rotating-api-key-2";
+    conjur.expireTokens();
+    const before = conjur.requests.length;
+
+    const secret = await store.get({ key: "rotated" });
+
+    expect(secret?.value.reveal()).toBe("still readable");
+    expect(count(/^\/authn\/acme\/login$/, before)).toBe(1);
   });
 
   it("a 401 after renewal fails with ACCESS_DENIED", async () => {
