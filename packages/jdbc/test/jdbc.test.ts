@@ -179,30 +179,31 @@ for (const target of targets()) {
       }
     });
 
-    it("concurrent reads and writes each see their own secret, even with a pool of one", async () => {
-      // prepare
-      const backend = jdbc({ url: target.url, table, secret: KEY, poolSize: 1 });
-      const refs: SecretRef[] = Array.from({ length: 30 }, (_, i) => ({
-        namespace: "concurrent",
-        key: `C${i}`,
-      }));
-      try {
-        for (const ref of refs) await backend.put(ref, `first-${ref.key}`);
-        // act
-        const [reads] = await Promise.all([
-          Promise.all(refs.map((ref) => backend.get(ref))),
-          Promise.all(refs.slice(0, 10).map((ref) => backend.put(ref, `second-${ref.key}`))),
-        ]);
-        const after = await Promise.all(refs.map((ref) => backend.get(ref)));
-        // assert
-        for (const [i, secret] of reads.entries())
-          expect(secret?.value.reveal()).toMatch(new RegExp(`^(first|second)-C${i}$`));
-        for (const [i, secret] of after.entries())
-          expect(secret?.value.reveal()).toBe(i < 10 ? `second-C${i}` : `first-C${i}`);
-      } finally {
-        await backend.close();
-      }
-    });
+    it.each([1, 10])(
+      "concurrent reads and writes each see their own secret (pool of %i)",
+      async (poolSize) => {
+        // prepare
+        const backend = jdbc({ url: target.url, table, secret: KEY, poolSize });
+        const namespace = `concurrent${poolSize}`;
+        const refs: SecretRef[] = Array.from({ length: 30 }, (_, i) => ({ namespace, key: `C${i}` }));
+        try {
+          for (const ref of refs) await backend.put(ref, `first-${ref.key}`);
+          // act
+          const [reads] = await Promise.all([
+            Promise.all(refs.map((ref) => backend.get(ref))),
+            Promise.all(refs.slice(0, 10).map((ref) => backend.put(ref, `second-${ref.key}`))),
+          ]);
+          const after = await Promise.all(refs.map((ref) => backend.get(ref)));
+          // assert
+          for (const [i, secret] of reads.entries())
+            expect(secret?.value.reveal()).toMatch(new RegExp(`^(first|second)-C${i}$`));
+          for (const [i, secret] of after.entries())
+            expect(secret?.value.reveal()).toBe(i < 10 ? `second-C${i}` : `first-C${i}`);
+        } finally {
+          await backend.close();
+        }
+      },
+    );
 
     it("getMany reads several secrets in one query and leaves the missing out", async () => {
       // prepare
