@@ -39,7 +39,6 @@ function prune(entries: Map<string, { token: AccessToken }>): void {
 export function tokenCache(): TokenCache {
   const entries = new Map<string, { token: AccessToken; refreshAt: number }>();
   const inflight = new Map<string, Promise<AccessToken>>();
-  let generation = 0;
 
   return {
     get(key, mint, policy) {
@@ -50,12 +49,12 @@ export function tokenCache(): TokenCache {
       const running = inflight.get(key);
       if (running !== undefined) return running;
       const issuedAt = Date.now();
-      const startedIn = generation;
       const promise: Promise<AccessToken> = mint()
         .then(
           (token) => {
-            // A token without expiry is not kept: nothing would tell when to replace it.
-            if (policy.cache && token.expiresAt !== undefined && startedIn === generation) {
+            // A token without expiry is not kept: nothing would tell when to replace it. Nor is one
+            // whose key was cleared while it was being minted (its request is no longer in flight).
+            if (policy.cache && token.expiresAt !== undefined && inflight.get(key) === promise) {
               const refreshAt = refreshTime(issuedAt, token.expiresAt.getTime(), policy.refreshBeforeExpiry);
               entries.set(key, { token, refreshAt });
               if (entries.size > PRUNE_ABOVE) prune(entries);
@@ -82,7 +81,6 @@ export function tokenCache(): TokenCache {
       return promise;
     },
     clear(prefix) {
-      generation += 1;
       for (const key of [...entries.keys(), ...inflight.keys()]) {
         if (prefix === undefined || key.startsWith(prefix)) {
           entries.delete(key);

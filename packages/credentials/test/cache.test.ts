@@ -150,6 +150,41 @@ describe("token cache", () => {
     expect((await credentials.token("second")).value.reveal()).toBe(second.value.reveal());
   });
 
+  it("forget() of one credential while another mints still caches the other's token", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let requests = 0;
+    const slow = await startHttpEmulator(async () => {
+      requests += 1;
+      await gate;
+      return {
+        status: 200,
+        body: { access_token: `slow-${requests}`, token_type: "Bearer", expires_in: 3600 },
+      };
+    });
+    try {
+      const credentials = createCredentials(manager, {
+        slow: config({ tokenEndpoint: `${slow.url}/token` }),
+        other: config(),
+      });
+      const pending = credentials.token("slow");
+      await vi.waitFor(() => expect(requests).toBe(1));
+
+      credentials.forget("other");
+      release();
+      const first = await pending;
+      const again = await credentials.token("slow");
+
+      expect(again.value.reveal()).toBe(first.value.reveal());
+      expect(requests).toBe(1);
+    } finally {
+      release();
+      await slow.close();
+    }
+  });
+
   it("forgets its tokens on close and refuses later calls", async () => {
     const credentials = createCredentials(manager, { my_oauth: config() });
     await credentials.token("my_oauth");
