@@ -173,6 +173,36 @@ describe("aws: options", () => {
     );
   });
 
+  it("createSecretManager loads this adapter from the README's kebab-case block", async () => {
+    const manager = await createSecretManager({
+      secret: {
+        type: "aws-secret-manager",
+        "aws-secret-manager": {
+          region: "us-east-1",
+          "access-key-id": "test",
+          "secret-key-id": "test",
+          "endpoint-override": aws.url,
+          prefix: "kebab",
+          naming: "scoped",
+          "recovery-window-in-days": 7,
+          "max-attempts": 2,
+          "retry-base-delay": "1ms",
+          "request-timeout": "5s",
+          "read-metadata": true,
+        },
+      },
+    });
+    const ref = fresh("kebab", { namespace: "company.team" });
+
+    await manager.put(ref, "from-yaml", { tags: { team: "ops" } });
+    const secret = await manager.get(ref);
+    await manager.close();
+
+    expect(secret?.value.reveal()).toBe("from-yaml");
+    expect(secret?.tags).toEqual({ team: "ops" });
+    expect(aws.names()).toContain(`kebab/+ncompany.team/${ref.key}`);
+  });
+
   it("signs with the given static credentials, session token included", async () => {
     const backend = connect({ sessionToken: "session-token-value" });
     const before = aws.requests.length;
