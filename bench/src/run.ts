@@ -1,4 +1,4 @@
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BenchResult, Suite } from "./harness.ts";
@@ -25,5 +25,7 @@ for (const [id, result] of Object.entries(results)) {
   );
 }
 const path = join(here, "..", "results.json");
-await writeFile(path, `${JSON.stringify(results, null, 2)}\n`);
+// A partial run (`npm run bench -- jdbc`) updates its own ids and keeps the others' last figures.
+const previous = only.length === 0 ? {} : await readFile(path, "utf8").then(JSON.parse, () => ({}));
+await writeFile(path, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 process.stdout.write(`wrote ${path}\n`);
