@@ -357,9 +357,11 @@ describe("cyberark adapter", () => {
   });
 
   it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {
-    const store = backend({ timeout: 50, retries: 1 });
+    // Wide margins: a 50 ms limit could fire on a loaded machine during the put itself, or
+    // before the request is even sent.
+    const store = backend({ timeout: 250, retries: 1 });
     await store.put?.({ key: "slow" }, "x");
-    conjur.faults.latencyMs = 300;
+    conjur.faults.latencyMs = 1500;
     const before = conjur.requests.length;
 
     const error = await failure(store.get({ key: "slow" }));

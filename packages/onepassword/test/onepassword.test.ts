@@ -230,10 +230,11 @@ describe("1password adapter", () => {
   });
 
   it("a request slower than the timeout is retried, then UNAVAILABLE", async () => {
-    emulator.faults.latencyMs = 300;
+    // Wide margins: a 50 ms limit could fire before a loaded machine even sends the request.
+    emulator.faults.latencyMs = 1500;
     const before = emulator.requests.length;
 
-    const error = await failure(backend({ timeout: 50, retries: 1 }).get({ key: "slow" }));
+    const error = await failure(backend({ timeout: 250, retries: 1 }).get({ key: "slow" }));
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect(emulator.requests.length - before).toBe(2);
