@@ -62,6 +62,8 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     dir = workspace();
     const init = await strongbox(dir, ["init"]);
     expect(init.code).toBe(0);
+    // A secret several tests read: each test can run alone.
+    await strongbox(dir, ["set", "DB_PASSWORD", "--namespace", "company.team"], { input: "team-secret" });
   });
 
   it("init writes a config and a 0600 key file, and never prints the key", async () => {
@@ -285,6 +287,57 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     expect(bad.stderr).not.toContain("short");
     expect(none.code).toBe(4);
     expect(none.stderr).toMatch(/run `strongbox init`/);
+  });
+
+  it("--service runs as that service: a denied one exits 5 before reaching the store", async () => {
+    // prepare
+    const isolation = [
+      "--set",
+      "secret.isolation.enabled=true",
+      "--set",
+      "secret.isolation.denied-services=[executor]",
+    ];
+    await strongbox(dir, ["set", "ISOLATED", "-n", "iso"], { input: "iso-value" });
+    // act
+    const denied = await strongbox(dir, [
+      ...isolation,
+      "--service",
+      "executor",
+      "get",
+      "ISOLATED",
+      "-n",
+      "iso",
+    ]);
+    const allowed = await strongbox(dir, [
+      ...isolation,
+      "--service",
+      "worker",
+      "get",
+      "ISOLATED",
+      "-n",
+      "iso",
+    ]);
+    // assert
+    expect(denied.code).toBe(5);
+    expect(denied.stdout).toBe("");
+    expect(allowed.stdout).toBe("iso-value\n");
+  });
+
+  it("init --key-env uses a key already in STRONGBOX_KEY and prints nothing of it", async () => {
+    // prepare
+    const other = workspace();
+    const key = randomBytes(32).toString("base64");
+    // act
+    const init = await strongbox(other, ["init", "--key-env"], { env: { STRONGBOX_KEY: key } });
+    const set = await strongbox(other, ["set", "K", "-n", "env"], {
+      env: { STRONGBOX_KEY: key },
+      input: "v",
+    });
+    // assert
+    expect(init.code).toBe(0);
+    expect(init.stdout + init.stderr).not.toContain(key);
+    expect(readFileSync(join(other, "strongbox.yaml"), "utf8")).toContain("secret: ${STRONGBOX_KEY}");
+    expect(set.code).toBe(0);
   });
 
   it("an unknown command or option is a usage error (exit 2)", async () => {

@@ -25,6 +25,8 @@ export interface GlobalOptions {
   prefix?: string;
   /** `--output text|table|json`. */
   output?: string;
+  /** `--service`: who the command runs as, for isolation and audit. @default "cli" */
+  service?: string;
 }
 
 /**
@@ -161,7 +163,9 @@ export async function openManager(
   override?: Record<string, unknown>,
 ): Promise<SecretManager> {
   const raw = await loadRawConfig(globals);
-  return createSecretManager(override ? mergeDeep(raw, override) : raw, { service: "cli" });
+  return createSecretManager(override ? mergeDeep(raw, override) : raw, {
+    service: globals.service ?? "cli",
+  });
 }
 
 /** Opens the manager, runs `fn`, closes the manager. */

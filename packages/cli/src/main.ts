@@ -33,6 +33,7 @@ export function createProgram(): Command {
     )
     .option("--prefix <prefix>", "the prefix every name lives under (secret.prefix)")
     .option("-o, --output <format>", "text, table or json (per command)")
+    .option("--service <name>", "run as this service, as isolation sees it (default: cli)")
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run strongbox --help for usage)")
     .exitOverride();

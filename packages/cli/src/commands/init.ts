@@ -49,8 +49,10 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
       const keyFile = join(dir, "key");
       let key: string | undefined;
       let keyLine: string;
+      // With --key-env, a key already in $STRONGBOX_KEY is used and never printed; a new one has to be shown once.
+      const fromEnv = options.keyEnv && (process.env.STRONGBOX_KEY ?? "").length >= 32;
       if (options.keyEnv) {
-        key = generateKey();
+        if (!fromEnv) key = generateKey();
         keyLine = `    secret: $${"{"}STRONGBOX_KEY}`;
       } else {
         if (!existsSync(keyFile)) {
@@ -74,8 +76,7 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
       ].join("\n");
       await mkdir(dirname(configFile), { recursive: true });
       await writeFile(configFile, yaml, { mode: 0o600 });
-      const env = options.keyEnv && key !== undefined ? { STRONGBOX_KEY: key } : {};
-      Object.assign(process.env, env);
+      if (options.keyEnv && key !== undefined) process.env.STRONGBOX_KEY = key;
       await withManager({ ...globals(), config: configFile }, async (manager) => {
         const adapter = manager.adapter as { migrate?: () => Promise<number[]> };
         await adapter.migrate?.();
@@ -93,7 +94,9 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
         process.stderr.write(
           `${ok} ${keyFile} (the key, mode 0600: back it up; without it the secrets are lost)\n`,
         );
-      if (options.keyEnv) {
+      if (fromEnv) {
+        process.stderr.write(`the configuration reads the key from \${STRONGBOX_KEY} (already set)\n`);
+      } else if (options.keyEnv) {
         process.stderr.write("set this variable wherever strongbox runs (it is shown only now):\n");
         process.stdout.write(`STRONGBOX_KEY=${key}\n`);
       } else if (shown !== undefined) {
