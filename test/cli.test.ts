@@ -127,6 +127,8 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     const run = await strongbox(dir, ["set", "LEAKY", "on-the-command-line", "--namespace", "x"]);
     // assert
     expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/takes no value on the command line/);
+    expect(run.stdout + run.stderr).not.toContain("on-the-command-line");
     expect((await strongbox(dir, ["get", "LEAKY", "--namespace", "x"])).code).toBe(3);
   });
 

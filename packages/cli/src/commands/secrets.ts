@@ -83,7 +83,8 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
       },
     );
 
-  scopeOptions(program.command("set <key>"))
+  // Excess arguments are let through only to refuse them without echoing them (commander's error would).
+  scopeOptions(program.command("set <key>").allowExcessArguments(true))
     .description("store a secret; the value comes from stdin or a hidden prompt, never from the command line")
     .option("--tag <name=value>", "a tag (repeatable); replaces the secret's tags", collectTag)
     .option("-d, --description <text>", "a description")
@@ -103,7 +104,14 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
           keepNewline?: boolean;
           output?: string;
         },
+        command: Command,
       ) => {
+        if (command.args.length > 1) {
+          throw new CliError(
+            "set takes no value on the command line (the process list and shell history would show it): pipe it on stdin or type it at the prompt",
+            EXIT_CODES.USAGE,
+          );
+        }
         const ref = refFrom(key, options);
         const format = outputOf(globals(), options.output);
         const value = await readValue(options.keepNewline === true);
