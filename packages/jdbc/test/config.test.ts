@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createSecretManager, isStrongboxError, refId } from "@strongbox/core";
 import { fromConfig, type JdbcBackend, jdbc } from "@strongbox/jdbc";
 import { afterAll, describe, expect, it } from "vitest";
-import { KEY, OTHER_KEY, removeTempDirs, tempDir } from "./helpers.ts";
+import { dropTables, KEY, OTHER_KEY, removeTempDirs, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
 
@@ -167,4 +167,53 @@ describe("jdbc getMany", () => {
       await backend.close();
     }
   });
+});
+
+describe("jdbc connection objects", () => {
+  it("accepts a knex connection object with a dialect instead of a URL", async () => {
+    // prepare
+    const backend = jdbc({
+      connection: { filename: join(tempDir(), "object.db") },
+      dialect: "sqlite",
+      secret: KEY,
+    });
+    try {
+      // act
+      await backend.put({ key: "OBJ" }, "from-an-object");
+      // assert
+      expect((await backend.get({ key: "OBJ" }))?.value.reveal()).toBe("from-an-object");
+      expect(backend.dialect).toBe("sqlite");
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it.skipIf(process.env.STRONGBOX_IT_POSTGRES_URL === undefined)(
+    "accepts a PostgreSQL connection object (skipped without STRONGBOX_IT_POSTGRES_URL)",
+    async () => {
+      // prepare
+      const url = new URL(process.env.STRONGBOX_IT_POSTGRES_URL as string);
+      const table = `sbx_obj_${Date.now().toString(36)}`;
+      const backend = jdbc({
+        connection: {
+          host: url.hostname,
+          port: Number(url.port || 5432),
+          user: url.username,
+          database: url.pathname.slice(1),
+        },
+        dialect: "postgres",
+        table,
+        secret: KEY,
+      });
+      try {
+        // act
+        await backend.put({ key: "OBJ" }, "pg-object");
+        // assert
+        expect((await backend.get({ key: "OBJ" }))?.value.reveal()).toBe("pg-object");
+      } finally {
+        await backend.close();
+        await dropTables(process.env.STRONGBOX_IT_POSTGRES_URL as string, table);
+      }
+    },
+  );
 });
