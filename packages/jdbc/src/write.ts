@@ -36,6 +36,13 @@ export async function writeSecret(
     }
   }
   const expected = options.expectedVersion === "0" ? null : options.expectedVersion;
+  if (typeof expected === "string" && !/^[1-9]\d{0,9}$/.test(expected)) {
+    throw new StrongboxError("CONFLICT", `expected version "${expected}", which this store never issues`, {
+      backend: "jdbc",
+      operation: "put",
+      ref,
+    });
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       return await store.db.transaction((trx) => writeOnce(store, trx, ref, value, options, expected));

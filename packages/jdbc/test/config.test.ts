@@ -217,3 +217,22 @@ describe("jdbc connection objects", () => {
     },
   );
 });
+
+describe("jdbc check-and-set", () => {
+  it("an expected version the store never issues is a CONFLICT, not a database error", async () => {
+    // prepare
+    const backend = jdbc({ url: `sqlite:${join(tempDir(), "cas.db")}`, secret: KEY });
+    try {
+      await backend.put({ key: "CAS" }, "one");
+      // act
+      const error = await backend
+        .put({ key: "CAS" }, "two", { expectedVersion: "not-a-number" })
+        .catch((caught: unknown) => caught);
+      // assert
+      expect(isStrongboxError(error, "CONFLICT")).toBe(true);
+      expect((await backend.get({ key: "CAS" }))?.value.reveal()).toBe("one");
+    } finally {
+      await backend.close();
+    }
+  });
+});
