@@ -11,9 +11,9 @@ import {
   type SecretBackend,
   type SecretEntry,
   type SecretRef,
-  StrongboxError,
+  type StrongboxError,
 } from "@strongbox/core";
-import { renderings, testBackend } from "@strongbox/testing";
+import { renderings, strongboxRejection, testBackend } from "@strongbox/testing";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@strongbox/testing/emulators/azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzureKeyVaultOptions, azureKeyVault, fromConfig } from "../src/index.ts";
@@ -42,14 +42,6 @@ const collect = async (backend: SecretBackend, query?: Parameters<NonNullable<Se
   const out: SecretEntry[] = [];
   for await (const entry of backend.list?.(query) ?? []) out.push(entry);
   return out;
-};
-const rejection = async (promise: Promise<unknown> | undefined): Promise<StrongboxError> => {
-  const error = await Promise.resolve(promise).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof StrongboxError)) throw new Error(`expected a StrongboxError, got ${String(error)}`);
-  return error;
 };
 /** Completes the 401 challenge once, so later request counts hold only the operation's own requests. */
 const warm = async (backend: SecretBackend) => {
@@ -97,7 +89,7 @@ describe("azure: credentials", () => {
         throw new CredentialUnavailableError("no identity here");
       },
     };
-    const error = await rejection(azureKeyVault(local({ credential: failing })).get({ key: "any" }));
+    const error = await strongboxRejection(azureKeyVault(local({ credential: failing })).get({ key: "any" }));
     expect(error.code).toBe("ACCESS_DENIED");
     expect(error.operation).toBe("get");
   });
@@ -184,7 +176,7 @@ describe("azure: names", () => {
     await backend.put?.({ key: "Plain-Raw-Name" }, "raw");
     expect(vault.secretNames()).toContain("Plain-Raw-Name");
     expect((await backend.get({ key: "Plain-Raw-Name" }))?.value.reveal()).toBe("raw");
-    expect((await rejection(backend.put?.({ key: "not_legal" }, "x"))).code).toBe("INVALID_NAME");
+    expect((await strongboxRejection(backend.put?.({ key: "not_legal" }, "x"))).code).toBe("INVALID_NAME");
   });
 });
 
@@ -207,19 +199,21 @@ describe("azure: tags, description, versions", () => {
   it("refuses reserved tag names and more tags than Key Vault keeps, before any call", async () => {
     const backend = azureKeyVault(local());
     const start = vault.requests.length;
-    expect((await rejection(backend.put?.({ key: "t" }, "x", { tags: { "strongbox-ref": "x" } }))).code).toBe(
+    expect(
+      (await strongboxRejection(backend.put?.({ key: "t" }, "x", { tags: { "strongbox-ref": "x" } }))).code,
+    ).toBe("INVALID_OPTIONS");
+    const many = Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`tag${index}`, "v"]));
+    expect((await strongboxRejection(backend.put?.({ key: "t" }, "x", { tags: many }))).code).toBe(
       "INVALID_OPTIONS",
     );
-    const many = Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`tag${index}`, "v"]));
-    expect((await rejection(backend.put?.({ key: "t" }, "x", { tags: many }))).code).toBe("INVALID_OPTIONS");
     expect(since(vault, start).filter((request) => request.method === "PUT")).toHaveLength(0);
   });
 
   it("refuses expectedVersion with UNSUPPORTED rather than ignoring it", async () => {
     const backend = azureKeyVault(local());
-    expect((await rejection(backend.put?.({ key: "cas" }, "x", { expectedVersion: null }))).code).toBe(
-      "UNSUPPORTED",
-    );
+    expect(
+      (await strongboxRejection(backend.put?.({ key: "cas" }, "x", { expectedVersion: null }))).code,
+    ).toBe("UNSUPPORTED");
   });
 
   it("reads older versions by their Key Vault version id", async () => {
@@ -377,7 +371,7 @@ describe("azure: errors", () => {
     await warm(backend);
     vault.permissions.delete("get");
     try {
-      const error = await rejection(backend.get({ namespace: "a.b", key: "forbidden" }));
+      const error = await strongboxRejection(backend.get({ namespace: "a.b", key: "forbidden" }));
       expect(error).toMatchObject({ code: "ACCESS_DENIED", backend: "azure-key-vault", operation: "get" });
       expect(error.ref).toEqual({ namespace: "a.b", key: "forbidden" });
       expect((error.cause as { statusCode?: number }).statusCode).toBe(403);
@@ -391,7 +385,7 @@ describe("azure: errors", () => {
     const backend = azureKeyVault(local());
     vault.permissions.delete("list");
     try {
-      const error = await rejection(collect(backend));
+      const error = await strongboxRejection(collect(backend));
       expect(error).toMatchObject({ code: "ACCESS_DENIED", operation: "list" });
     } finally {
       vault.permissions.add("list");
@@ -403,7 +397,7 @@ describe("azure: errors", () => {
     await warm(backend);
     vault.faults.failNext(1, 400);
     try {
-      const error = await rejection(
+      const error = await strongboxRejection(
         backend.put?.({ key: "bad-write" }, "value-canary-998877", { tags: {}, description: "d" }),
       );
       expect(error.code).toBe("BACKEND");
@@ -419,7 +413,7 @@ describe("azure: errors", () => {
     const body = '{"value":"value-canary-malformed-42","id":"x",';
     vault.faults.failNext(1, 200, body, { "content-type": "application/json" });
 
-    const error = await rejection(backend.get({ key: "malformed" }));
+    const error = await strongboxRejection(backend.get({ key: "malformed" }));
 
     expect(error.code).toBe("BACKEND");
     expect(error.message).toContain("body not shown");
@@ -460,7 +454,7 @@ describe("azure: errors", () => {
     const start = vault.requests.length;
     vault.faults.failNext(10, 429);
     try {
-      const error = await rejection(backend.get({ key: "always-throttled" }));
+      const error = await strongboxRejection(backend.get({ key: "always-throttled" }));
       expect(error.code).toBe("UNAVAILABLE");
       expect(since(vault, start)).toHaveLength(3);
     } finally {
@@ -477,13 +471,13 @@ describe("azure: errors", () => {
     expect((await backend.get({ key: "flaky" }))?.value.reveal()).toBe("ok");
     vault.faults.dropNext(10);
     try {
-      expect((await rejection(backend.get({ key: "flaky" }))).code).toBe("UNAVAILABLE");
+      expect((await strongboxRejection(backend.get({ key: "flaky" }))).code).toBe("UNAVAILABLE");
     } finally {
       vault.faults.reset();
     }
     vault.faults.failNext(10, 500);
     try {
-      expect((await rejection(backend.get({ key: "flaky" }))).code).toBe("UNAVAILABLE");
+      expect((await strongboxRejection(backend.get({ key: "flaky" }))).code).toBe("UNAVAILABLE");
     } finally {
       vault.faults.reset();
     }

@@ -1,4 +1,4 @@
-import { testBackend } from "@strongbox/testing";
+import { rejectionOf, testBackend } from "@strongbox/testing";
 import { describe, expect, it, vi } from "vitest";
 import {
   type AuditEvent,
@@ -33,12 +33,6 @@ testBackend("every feature around memory", () =>
     () => {},
   ),
 );
-
-const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => new Error("resolved"),
-    (error: unknown) => error,
-  );
 
 describe("cache", () => {
   it("1000 concurrent gets of one cold key make one store call", async () => {
@@ -127,10 +121,10 @@ describe("cache", () => {
       await strict.get({ key: "K" });
       vi.advanceTimersByTime(2000);
       failure = new StrongboxError("UNAVAILABLE", "down");
-      expect(isStrongboxError(await rejection(strict.get({ key: "K" })), "UNAVAILABLE")).toBe(true);
+      expect(isStrongboxError(await rejectionOf(strict.get({ key: "K" })), "UNAVAILABLE")).toBe(true);
       failure = new StrongboxError("ACCESS_DENIED", "revoked");
       vi.advanceTimersByTime(10_000);
-      expect(isStrongboxError(await rejection(cached.get({ key: "K" })), "ACCESS_DENIED")).toBe(true);
+      expect(isStrongboxError(await rejectionOf(cached.get({ key: "K" })), "ACCESS_DENIED")).toBe(true);
     } finally {
       vi.useRealTimers();
     }
@@ -141,9 +135,12 @@ describe("isolation", () => {
   it("a denied service never reaches the store", async () => {
     const store = counting(memory());
     const denied = isolated(withCache(store), { deniedServices: ["executor"] }, "executor");
-    expect(isStrongboxError(await rejection(denied.get({ key: "K" })), "ACCESS_DENIED")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(denied.get({ key: "K" })), "ACCESS_DENIED")).toBe(true);
     expect(
-      isStrongboxError(await rejection(denied.put?.({ key: "K" }, "v") as Promise<unknown>), "ACCESS_DENIED"),
+      isStrongboxError(
+        await rejectionOf(denied.put?.({ key: "K" }, "v") as Promise<unknown>),
+        "ACCESS_DENIED",
+      ),
     ).toBe(true);
     expect(() => denied.list?.()).toThrowError(expect.objectContaining({ code: "ACCESS_DENIED" }));
     expect(store.calls).toEqual({ get: 0, getMany: 0, list: 0, put: 0, delete: 0 });
@@ -154,13 +151,13 @@ describe("isolation", () => {
     expect(await isolated(memory(), policy, "worker").get({ key: "K" })).toBeUndefined();
     expect(
       isStrongboxError(
-        await rejection(isolated(memory(), policy, "executor").get({ key: "K" })),
+        await rejectionOf(isolated(memory(), policy, "executor").get({ key: "K" })),
         "ACCESS_DENIED",
       ),
     ).toBe(true);
     expect(
       isStrongboxError(
-        await rejection(isolated(memory(), policy, undefined).get({ key: "K" })),
+        await rejectionOf(isolated(memory(), policy, undefined).get({ key: "K" })),
         "ACCESS_DENIED",
       ),
     ).toBe(true);
@@ -175,10 +172,13 @@ describe("isolation", () => {
     expect(await backend.get({ namespace: "company.team.etl", key: "K" })).toBeUndefined();
     expect(await backend.get({ namespace: "company.team", key: "K" })).toBeUndefined();
     expect(
-      isStrongboxError(await rejection(backend.get({ namespace: "company.hr", key: "K" })), "ACCESS_DENIED"),
+      isStrongboxError(
+        await rejectionOf(backend.get({ namespace: "company.hr", key: "K" })),
+        "ACCESS_DENIED",
+      ),
     ).toBe(true);
     expect(
-      isStrongboxError(await rejection(backend.get({ namespace: "other", key: "K" })), "ACCESS_DENIED"),
+      isStrongboxError(await rejectionOf(backend.get({ namespace: "other", key: "K" })), "ACCESS_DENIED"),
     ).toBe(true);
   });
 });
@@ -246,11 +246,11 @@ describe("read-only", () => {
     store.calls.put = 0;
     const guarded = readOnly(store, { tags: { application: "billing" } });
     expect(
-      isStrongboxError(await rejection(guarded.put?.({ key: "X" }, "v") as Promise<unknown>), "READ_ONLY"),
+      isStrongboxError(await rejectionOf(guarded.put?.({ key: "X" }, "v") as Promise<unknown>), "READ_ONLY"),
     ).toBe(true);
     expect(
       isStrongboxError(
-        await rejection(guarded.delete?.({ key: "BILLING" }) as Promise<unknown>),
+        await rejectionOf(guarded.delete?.({ key: "BILLING" }) as Promise<unknown>),
         "READ_ONLY",
       ),
     ).toBe(true);
@@ -277,7 +277,7 @@ describe("audit", () => {
     );
     await backend.get({ namespace: "a.b", key: "K" });
     await backend.get({ key: "ABSENT" });
-    await rejection(backend.get({ namespace: "secret.zone", key: "K" }));
+    await rejectionOf(backend.get({ namespace: "secret.zone", key: "K" }));
     expect(events.map((event) => [event.operation, event.outcome, event.code])).toEqual([
       ["get", "found", undefined],
       ["get", "missing", undefined],

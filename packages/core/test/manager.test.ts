@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rejectionOf } from "@strongbox/testing";
 import { describe, expect, it } from "vitest";
 import {
   type AuditEvent,
@@ -13,12 +14,6 @@ import {
   type SecretBackend,
 } from "../src/index.ts";
 import { counting } from "./counting.ts";
-
-const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => new Error("resolved"),
-    (error: unknown) => error,
-  );
 
 describe("configuration", () => {
   it("accepts DESIGN.md's kebab-case block and camelCase alike, and keeps tag names as written", () => {
@@ -132,7 +127,7 @@ describe("createSecretManager", () => {
       },
       { backend: store, service: "executor" },
     );
-    expect(isStrongboxError(await rejection(manager.get("K")), "ACCESS_DENIED")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(manager.get("K")), "ACCESS_DENIED")).toBe(true);
     expect(store.calls.get).toBe(0);
   });
 
@@ -140,15 +135,15 @@ describe("createSecretManager", () => {
     const readOnlyManager = await createSecretManager({
       secret: { type: "memory", "read-only": { enabled: true } },
     });
-    expect(isStrongboxError(await rejection(readOnlyManager.put("K", "v")), "READ_ONLY")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(readOnlyManager.put("K", "v")), "READ_ONLY")).toBe(true);
     const getOnly: SecretBackend = {
       type: "custom",
       capabilities: memory().capabilities,
       get: async () => undefined,
     };
     const manager = await createSecretManager({ secret: { type: "memory" } }, { backend: getOnly });
-    expect(isStrongboxError(await rejection(manager.put("K", "v")), "UNSUPPORTED")).toBe(true);
-    expect(isStrongboxError(await rejection(manager.delete("K")), "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(manager.put("K", "v")), "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(manager.delete("K")), "UNSUPPORTED")).toBe(true);
     expect(() => manager.list()).toThrowError(expect.objectContaining({ code: "UNSUPPORTED" }));
   });
 
@@ -162,16 +157,16 @@ describe("createSecretManager", () => {
     expect(await manager.getJson("JSON")).toEqual({ user: "app", port: 5432 });
     expect(await manager.getValue({ namespace: "team", key: "TEXT" })).toBe("not-json-canary");
     expect(await manager.getValue("ABSENT")).toBeUndefined();
-    const notFound = await rejection(manager.getOrThrow("ABSENT"));
+    const notFound = await rejectionOf(manager.getOrThrow("ABSENT"));
     expect(isStrongboxError(notFound, "NOT_FOUND")).toBe(true);
     expect(String(notFound)).toContain('get "team/ABSENT"');
-    const notJson = await rejection(manager.getJson("TEXT"));
+    const notJson = await rejectionOf(manager.getJson("TEXT"));
     expect(isStrongboxError(notJson, "BACKEND")).toBe(true);
     expect(String(notJson)).not.toContain("not-json-canary");
   });
 
   it("loads only the adapter of the configured type, and says which package a missing one needs", async () => {
-    const error = await rejection(createSecretManager({ secret: { type: "doppler", doppler: {} } }));
+    const error = await rejectionOf(createSecretManager({ secret: { type: "doppler", doppler: {} } }));
     expect(isStrongboxError(error)).toBe(true);
     expect(String(error)).toMatch(/doppler/);
   });
@@ -211,7 +206,9 @@ describe("templates", () => {
 
   it("a missing secret or unknown function is a clear error; registered functions work", async () => {
     const manager = await createSecretManager({ secret: { type: "memory" } });
-    expect(isStrongboxError(await rejection(manager.render("{{ secret('NOPE') }}")), "NOT_FOUND")).toBe(true);
+    expect(isStrongboxError(await rejectionOf(manager.render("{{ secret('NOPE') }}")), "NOT_FOUND")).toBe(
+      true,
+    );
     await expect(manager.render("{{ credential('x') }}")).rejects.toThrowError(/unknown function credential/);
     manager.registerTemplateFunction(
       "credential",

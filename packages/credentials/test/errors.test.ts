@@ -1,5 +1,5 @@
-import { isStrongboxError, type SecretManager, type StrongboxError } from "@strongbox/core";
-import { watchForLeaks } from "@strongbox/testing";
+import type { SecretManager } from "@strongbox/core";
+import { strongboxRejection, watchForLeaks } from "@strongbox/testing";
 import { type HttpEmulator, startHttpEmulator } from "@strongbox/testing/emulators/http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCredentials, TokenEndpointError } from "../src/index.ts";
@@ -8,15 +8,6 @@ import { newManager } from "./support/fixtures.ts";
 
 const SECRET = "errors-test-client-secret";
 const LEAKY_TOKEN = "leaky-access-token-value-123";
-
-async function failure(promise: Promise<unknown>): Promise<StrongboxError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!isStrongboxError(error)) throw new Error(`expected a StrongboxError, got ${String(error)}`);
-  return error;
-}
 
 describe("credential errors", () => {
   let server: AuthorizationServer;
@@ -56,7 +47,7 @@ describe("credential errors", () => {
     server.revokeClient("revoked");
     const leaks = watchForLeaks([SECRET]);
 
-    const error = await failure(credentials.test("my_oauth"));
+    const error = await strongboxRejection(credentials.test("my_oauth"));
 
     leaks.check(error);
     leaks.stop();
@@ -78,8 +69,8 @@ describe("credential errors", () => {
       Buffer.from("etl:wrong%2Dclient%2Dsecret%2Dvalue").toString("base64"),
     ]);
 
-    const basic = await failure(credentials.token("basic"));
-    const post = await failure(credentials.token("post"));
+    const basic = await strongboxRejection(credentials.token("basic"));
+    const post = await strongboxRejection(credentials.token("post"));
 
     leaks.check(basic);
     leaks.check(post);
@@ -91,7 +82,7 @@ describe("credential errors", () => {
   it("reports a scope the client may not have as invalid_scope", async () => {
     const credentials = createCredentials(manager, { my_oauth: config() });
 
-    const error = await failure(credentials.token("my_oauth", { scope: "admin" }));
+    const error = await strongboxRejection(credentials.token("my_oauth", { scope: "admin" }));
 
     expect(error.code).toBe("ACCESS_DENIED");
     expect(error.cause).toMatchObject({ error: "invalid_scope" });
@@ -103,7 +94,7 @@ describe("credential errors", () => {
     });
     const before = server.tokenRequests();
 
-    const error = await failure(credentials.token("my_oauth"));
+    const error = await strongboxRejection(credentials.token("my_oauth"));
 
     expect(error.code).toBe("NOT_FOUND");
     expect(error.message).toContain("cannot render clientSecret");
@@ -113,7 +104,7 @@ describe("credential errors", () => {
   it("fails with NOT_FOUND for a credential that is not configured", async () => {
     const credentials = createCredentials(manager, {});
 
-    const error = await failure(credentials.token("nope"));
+    const error = await strongboxRejection(credentials.token("nope"));
 
     expect(error.code).toBe("NOT_FOUND");
     expect(error.message).toContain('"nope"');
@@ -124,8 +115,8 @@ describe("credential errors", () => {
       my_oauth: config({ tenant: "acme", namespace: "company.team" }),
     });
 
-    const otherTenant = await failure(credentials.token("my_oauth", { tenant: "globex" }));
-    const sibling = await failure(credentials.token("my_oauth", { namespace: "company.teams" }));
+    const otherTenant = await strongboxRejection(credentials.token("my_oauth", { tenant: "globex" }));
+    const sibling = await strongboxRejection(credentials.token("my_oauth", { namespace: "company.teams" }));
     const below = await credentials
       .token("my_oauth", { tenant: "acme", namespace: "company.team.etl" })
       .catch((e) => e);
@@ -143,7 +134,7 @@ describe("credential errors", () => {
       my_oauth: config({ tokenEndpoint: `${gone.url}/token` }),
     });
 
-    const error = await failure(credentials.token("my_oauth"));
+    const error = await strongboxRejection(credentials.token("my_oauth"));
 
     expect(error.code).toBe("UNAVAILABLE");
     expect(error.message).toContain("cannot reach the token endpoint");
@@ -156,7 +147,7 @@ describe("credential errors", () => {
       my_oauth: config({ tokenEndpoint: `${upstream.url}/token`, timeout: "100ms" }),
     });
 
-    const error = await failure(credentials.token("my_oauth"));
+    const error = await strongboxRejection(credentials.token("my_oauth"));
 
     expect(error.code).toBe("UNAVAILABLE");
   });
@@ -167,7 +158,7 @@ describe("credential errors", () => {
       my_oauth: config({ tokenEndpoint: `${upstream.url}/token` }),
     });
 
-    const error = await failure(credentials.token("my_oauth"));
+    const error = await strongboxRejection(credentials.token("my_oauth"));
 
     expect(error.code).toBe("UNAVAILABLE");
     expect(error.cause).toMatchObject({
@@ -187,7 +178,7 @@ describe("credential errors", () => {
     });
     const leaks = watchForLeaks([LEAKY_TOKEN, SECRET]);
 
-    const error = await failure(credentials.token("my_oauth"));
+    const error = await strongboxRejection(credentials.token("my_oauth"));
 
     leaks.check(error);
     leaks.stop();

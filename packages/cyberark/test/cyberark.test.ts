@@ -1,5 +1,5 @@
 import { createSecretManager, isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
-import { testBackend, watchForLeaks } from "@strongbox/testing";
+import { recordRetryDelays, rejectionOf, testBackend, watchForLeaks } from "@strongbox/testing";
 import { type ConjurEmulator, startConjurEmulator } from "@strongbox/testing/emulators/cyberark";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type CyberArkOptions, cyberark, fromConfig } from "../src/index.ts";
@@ -34,31 +34,6 @@ const backend = (extra: Partial<CyberArkOptions> = {}): SecretBackend =>
     retryDelay: 1,
     ...extra,
   } as CyberArkOptions);
-
-const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
-  (promise ?? Promise.reject(new Error("method missing"))).then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-
-/** Runs `act` with every long timer (10 s or more: retry waits) fired at once, and returns their delays. */
-const recordDelays = async (act: () => Promise<unknown>): Promise<number[]> => {
-  const delays: number[] = [];
-  const original = globalThis.setTimeout;
-  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, ms?: number) => {
-    if ((ms ?? 0) < 10_000) return original(handler, ms);
-    delays.push(ms ?? 0);
-    return original(handler, 0);
-  }) as typeof setTimeout);
-  try {
-    await act();
-  } finally {
-    spy.mockRestore();
-  }
-  return delays;
-};
 
 const count = (path: RegExp, from = 0): number =>
   conjur.requests.slice(from).filter((request) => path.test(request.path)).length;
@@ -109,7 +84,7 @@ describe("cyberark adapter", () => {
   it("a tag named like a reserved annotation fails with INVALID_NAME before any call", async () => {
     const before = conjur.requests.length;
 
-    const error = await failure(
+    const error = await rejectionOf(
       backend().put?.({ key: "reserved" }, "x", { tags: { "strongbox/ref": "x" } }),
     );
 
@@ -226,15 +201,15 @@ describe("cyberark adapter", () => {
   it("a 401 after renewal fails with ACCESS_DENIED", async () => {
     conjur.tokenTtlMs = 0; // every token the emulator issues is already expired
 
-    const error = await failure(backend().get({ key: "anything" }));
+    const error = await rejectionOf(backend().get({ key: "anything" }));
 
     expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
     expect((error as Error).message).toContain("after renewal");
   });
 
   it("a wrong API key or password fails with ACCESS_DENIED, not as a missing secret", async () => {
-    const byKey = await failure(backend({ apiKey: "wrong" }).get({ key: "x" }));
-    const byPassword = await failure(backend({ apiKey: undefined, password: "wrong" }).get({ key: "x" }));
+    const byKey = await rejectionOf(backend({ apiKey: "wrong" }).get({ key: "x" }));
+    const byPassword = await rejectionOf(backend({ apiKey: undefined, password: "wrong" }).get({ key: "x" }));
 
     expect(isStrongboxError(byKey, "ACCESS_DENIED")).toBe(true);
     expect(isStrongboxError(byPassword, "ACCESS_DENIED")).toBe(true);
@@ -243,7 +218,7 @@ describe("cyberark adapter", () => {
   it("a role without execute gets ACCESS_DENIED (403) on a read", async () => {
     await backend().put?.({ key: "guarded" }, "x");
 
-    const error = await failure(
+    const error = await rejectionOf(
       backend({ username: "host/viewer", apiKey: "viewer-api-key" }).get({ key: "guarded" }),
     );
 
@@ -268,7 +243,7 @@ describe("cyberark adapter", () => {
     it("put on a missing variable fails clearly, and never loads a policy", async () => {
       const before = conjur.requests.length;
 
-      const error = await failure(app().put?.({ key: "never-declared" }, "x"));
+      const error = await rejectionOf(app().put?.({ key: "never-declared" }, "x"));
 
       expect(isStrongboxError(error, "NOT_FOUND")).toBe(true);
       expect((error as Error).message).toMatch(/manageVariables is false/);
@@ -278,7 +253,7 @@ describe("cyberark adapter", () => {
     it("put that would change annotations fails with UNSUPPORTED before writing the value", async () => {
       await backend().put?.({ key: "annotated" }, "v1", { tags: { team: "ops" } });
 
-      const error = await failure(app().put?.({ key: "annotated" }, "v2", { tags: { team: "dev" } }));
+      const error = await rejectionOf(app().put?.({ key: "annotated" }, "v2", { tags: { team: "dev" } }));
 
       expect(isStrongboxError(error, "UNSUPPORTED")).toBe(true);
       expect((await backend().get({ key: "annotated" }))?.value.reveal()).toBe("v1");
@@ -291,7 +266,7 @@ describe("cyberark adapter", () => {
   });
 
   it("a policy load refused for lack of privilege is ACCESS_DENIED", async () => {
-    const error = await failure(
+    const error = await rejectionOf(
       backend({ username: "host/app", apiKey: "app-api-key" }).put?.({ key: "new" }, "x"),
     );
 
@@ -306,7 +281,7 @@ describe("cyberark adapter", () => {
     conjur.faults.failNext(10, 500);
     const before = conjur.requests.length;
 
-    const error = await failure(store.get({ key: "flaky" }));
+    const error = await rejectionOf(store.get({ key: "flaky" }));
 
     expect(recovered?.value.reveal()).toBe("steady");
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
@@ -318,8 +293,8 @@ describe("cyberark adapter", () => {
     const store = backend({ retries: 2, retryDelay: "1h", fetch: unavailable });
 
     let error: unknown;
-    const delays = await recordDelays(async () => {
-      error = await failure(store.get({ key: "capped" }));
+    const delays = await recordRetryDelays(async () => {
+      error = await rejectionOf(store.get({ key: "capped" }));
     });
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
@@ -330,7 +305,7 @@ describe("cyberark adapter", () => {
     const page = async (): Promise<Response> =>
       new Response("<html>sign in</html>", { status: 200, headers: { "content-type": "text/html" } });
 
-    const error = await failure(backend({ fetch: page }).get({ key: "behind-proxy" }));
+    const error = await rejectionOf(backend({ fetch: page }).get({ key: "behind-proxy" }));
 
     expect(isStrongboxError(error, "BACKEND")).toBe(true);
     expect((error as Error).message).toContain("not JSON (text/html)");
@@ -350,7 +325,7 @@ describe("cyberark adapter", () => {
       return new Response(body, { status: 200 });
     };
 
-    const error = await failure(backend({ fetch: cut }).get({ key: "cut-off" }));
+    const error = await rejectionOf(backend({ fetch: cut }).get({ key: "cut-off" }));
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect((error as Error).message).toContain("ECONNRESET while reading the answer");
@@ -364,7 +339,7 @@ describe("cyberark adapter", () => {
     conjur.faults.latencyMs = 1500;
     const before = conjur.requests.length;
 
-    const error = await failure(store.get({ key: "slow" }));
+    const error = await rejectionOf(store.get({ key: "slow" }));
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect(conjur.requests.length - before).toBe(2);
@@ -375,9 +350,11 @@ describe("cyberark adapter", () => {
     const leaks = watchForLeaks(["admin-api-key", "Admin-Password1", value]);
     try {
       conjur.faults.dropNext(10);
-      const dropped = await failure(backend({ retries: 1 }).put?.({ key: "drop" }, SecretValue.from(value)));
+      const dropped = await rejectionOf(
+        backend({ retries: 1 }).put?.({ key: "drop" }, SecretValue.from(value)),
+      );
       conjur.faults.reset();
-      const denied = await failure(
+      const denied = await rejectionOf(
         backend({ apiKey: undefined, password: "Admin-Password1", username: "nobody" }).get({ key: "x" }),
       );
       expect(isStrongboxError(dropped, "UNAVAILABLE")).toBe(true);

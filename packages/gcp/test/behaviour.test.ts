@@ -8,10 +8,9 @@ import {
   readOnly,
   type SecretBackend,
   type SecretEntry,
-  StrongboxError,
 } from "@strongbox/core";
 import { fromConfig, googleSecretManager } from "@strongbox/gcp";
-import { watchForLeaks } from "@strongbox/testing";
+import { strongboxRejection, watchForLeaks } from "@strongbox/testing";
 import {
   type GoogleSecretManagerEmulator,
   startGoogleSecretManagerEmulator,
@@ -52,14 +51,6 @@ const listAll = async (backend: SecretBackend, query?: Parameters<NonNullable<Se
 };
 const callsSince = (start: number, method?: string) =>
   emulator.requests.slice(start).filter((entry) => method === undefined || entry.method === method);
-const rejection = async (promise: Promise<unknown> | undefined): Promise<StrongboxError> => {
-  const error = await Promise.resolve(promise).then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(StrongboxError);
-  return error as StrongboxError;
-};
 
 describe("names and tags", () => {
   it("keys with dots, mixed case and past 255 characters round-trip exactly through put, list and get", async () => {
@@ -185,7 +176,7 @@ describe("names and tags", () => {
     } as unknown as SecretManagerServiceClient;
     const backend = googleSecretManager({ project: PROJECT, client: corrupt });
 
-    const error = await rejection(backend.get({ key: "x" }));
+    const error = await strongboxRejection(backend.get({ key: "x" }));
 
     expect(error.code).toBe("BACKEND");
     expect(error.message).toContain("CRC32C");
@@ -196,7 +187,7 @@ describe("names and tags", () => {
     const backend = backendWith();
     const start = emulator.requests.length;
 
-    const error = await rejection(backend.put?.({ key: "cas" }, "v", { expectedVersion: null }));
+    const error = await strongboxRejection(backend.put?.({ key: "cas" }, "v", { expectedVersion: null }));
 
     expect(error.code).toBe("UNSUPPORTED");
     expect(callsSince(start)).toHaveLength(0);
@@ -216,7 +207,7 @@ describe("names and tags", () => {
     const stable = await backend.get(ref, { version: "stable" });
     const latest = await backend.get(ref);
     const missing = await backend.get(ref, { version: "9" });
-    const malformed = await rejection(backend.get(ref, { version: "a/b" }));
+    const malformed = await strongboxRejection(backend.get(ref, { version: "a/b" }));
 
     expect(stable).toMatchObject({ version: "1" });
     expect(stable?.value.reveal()).toBe("one");
@@ -233,7 +224,7 @@ describe("names and tags", () => {
       name: `projects/${PROJECT}/secrets/disabled/versions/${written?.version}`,
     });
 
-    const error = await rejection(backend.get(ref));
+    const error = await strongboxRejection(backend.get(ref));
 
     expect(error.code).toBe("BACKEND");
     expect(error.message).toContain("disabled or destroyed");
@@ -252,7 +243,7 @@ describe("permissions", () => {
     const secret = await backend.get(ref);
     const older = await backend.get(ref, { version: "1" });
     const missing = await backend.get({ key: "absent" });
-    const refused = await rejection(backend.put?.(ref, "nope"));
+    const refused = await strongboxRejection(backend.put?.(ref, "nope"));
 
     expect(secret?.value.reveal()).toBe("readable");
     expect(secret?.version).toBe("1");
@@ -270,9 +261,9 @@ describe("permissions", () => {
     emulator.iam.roles = ["roles/secretmanager.secretAccessor"];
     const ref = { key: "denied" };
 
-    const put = await rejection(backendWith().put?.(ref, "v"));
-    const list = await rejection(listAll(backendWith()));
-    const get = await rejection(backendWith().get(ref));
+    const put = await strongboxRejection(backendWith().put?.(ref, "v"));
+    const list = await strongboxRejection(listAll(backendWith()));
+    const get = await strongboxRejection(backendWith().get(ref));
 
     expect(put).toMatchObject({
       code: "ACCESS_DENIED",
@@ -293,7 +284,7 @@ describe("permissions", () => {
     const canary = `leak-canary-${Date.now()}`;
     const leaks = watchForLeaks([canary]);
 
-    const error = await rejection(backend.put?.(ref, canary));
+    const error = await strongboxRejection(backend.put?.(ref, canary));
     leaks.check(error, "the ACCESS_DENIED error");
     leaks.stop();
 
@@ -340,7 +331,7 @@ describe("retries", () => {
     emulator.faults.failNext(10, "UNAVAILABLE");
     const start = emulator.requests.length;
 
-    const error = await rejection(backend.get({ key: "down" }));
+    const error = await strongboxRejection(backend.get({ key: "down" }));
 
     expect(error).toMatchObject({ code: "UNAVAILABLE", operation: "get", ref: { key: "down" } });
     expect(error.message).toContain("3 attempts");
@@ -354,7 +345,7 @@ describe("deadlines and clients", () => {
     emulator.faults.latencyMs = 1_000;
     const start = emulator.requests.length;
 
-    const error = await rejection(backend.get({ key: "slow" }));
+    const error = await strongboxRejection(backend.get({ key: "slow" }));
 
     expect(error).toMatchObject({ code: "UNAVAILABLE", operation: "get" });
     expect((error.cause as { code?: number }).code).toBe(grpc.status.DEADLINE_EXCEEDED);

@@ -1,8 +1,8 @@
 import { OnePasswordConnect, type OPConnect } from "@1password/connect";
 import { createSecretManager, isStrongboxError, type SecretBackend, SecretValue } from "@strongbox/core";
-import { testBackend, watchForLeaks } from "@strongbox/testing";
+import { recordRetryDelays, rejectionOf, testBackend, watchForLeaks } from "@strongbox/testing";
 import { type OnePasswordEmulator, startOnePasswordEmulator } from "@strongbox/testing/emulators/onepassword";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fromConfig, onePassword } from "../src/index.ts";
 
 let emulator: OnePasswordEmulator;
@@ -17,31 +17,6 @@ afterEach(() => emulator.faults.reset());
 
 const backend = (extra: Partial<Parameters<typeof onePassword>[0]> = {}): SecretBackend =>
   onePassword({ address: emulator.url, token: emulator.token, vaultId, retryDelay: 1, ...extra });
-
-const failure = (promise: Promise<unknown> | undefined): Promise<unknown> =>
-  (promise ?? Promise.reject(new Error("method missing"))).then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (error: unknown) => error,
-  );
-
-/** Runs `act` with every long timer (10 s or more: retry waits) fired at once, and returns their delays. */
-const recordDelays = async (act: () => Promise<unknown>): Promise<number[]> => {
-  const delays: number[] = [];
-  const original = globalThis.setTimeout;
-  const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, ms?: number) => {
-    if ((ms ?? 0) < 10_000) return original(handler, ms);
-    delays.push(ms ?? 0);
-    return original(handler, 0);
-  }) as typeof setTimeout);
-  try {
-    await act();
-  } finally {
-    spy.mockRestore();
-  }
-  return delays;
-};
 
 testBackend("1password (emulator)", () => backend());
 testBackend("1password (emulator, prefix)", () => backend({ prefix: "kestra" }));
@@ -121,7 +96,7 @@ describe("1password adapter", () => {
     const first = await backend().put?.(ref, "one");
     const second = await backend().put?.(ref, "two");
 
-    const error = await failure(backend().get(ref, { version: first?.version as string }));
+    const error = await rejectionOf(backend().get(ref, { version: first?.version as string }));
 
     expect(Number(second?.version)).toBe(Number(first?.version) + 1);
     expect(isStrongboxError(error, "UNSUPPORTED")).toBe(true);
@@ -129,7 +104,7 @@ describe("1password adapter", () => {
   });
 
   it("a wrong token fails with ACCESS_DENIED, not as a missing secret", async () => {
-    const error = await failure(backend({ token: "wrong-token" }).get({ key: "anything" }));
+    const error = await rejectionOf(backend({ token: "wrong-token" }).get({ key: "anything" }));
 
     expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
     expect((error as Error).message).toContain("401");
@@ -138,8 +113,8 @@ describe("1password adapter", () => {
   it("a vault that does not exist fails clearly, never as a missing secret", async () => {
     const store = backend({ vaultId: "zzzzzzzzzzzzzzzzzzzzzzzzzz" });
 
-    const read = await failure(store.get({ key: "anything" }));
-    const listed = await failure(store.list?.()[Symbol.asyncIterator]().next());
+    const read = await rejectionOf(store.get({ key: "anything" }));
+    const listed = await rejectionOf(store.list?.()[Symbol.asyncIterator]().next());
 
     expect(isStrongboxError(read, "BACKEND")).toBe(true);
     expect((read as Error).message).toContain("vault zzzzzzzzzzzzzzzzzzzzzzzzzz not found");
@@ -148,7 +123,7 @@ describe("1password adapter", () => {
   });
 
   it("a token that may only read gets ACCESS_DENIED on put", async () => {
-    const error = await failure(backend({ token: "read-only-token" }).put?.({ key: "ro-put" }, "x"));
+    const error = await rejectionOf(backend({ token: "read-only-token" }).put?.({ key: "ro-put" }, "x"));
 
     expect(isStrongboxError(error, "ACCESS_DENIED")).toBe(true);
     expect((error as Error).message).toContain("403");
@@ -164,15 +139,15 @@ describe("1password adapter", () => {
       listItems: () => Promise.reject({ status: 502, message: "Bad gateway" }),
     } as unknown as OPConnect;
 
-    const denied = await failure(onePassword({ client: stub, vaultId }).get({ key: "k" }));
-    const unavailable = await failure(
+    const denied = await rejectionOf(onePassword({ client: stub, vaultId }).get({ key: "k" }));
+    const unavailable = await rejectionOf(
       onePassword({ client: stub, vaultId, retryDelay: 0 }).list?.()[Symbol.asyncIterator]().next(),
     );
 
     const html = {
       listItemsByTitle: () => Promise.reject("<html>proxy error</html>"),
     } as unknown as OPConnect;
-    const unexpected = await failure(onePassword({ client: html, vaultId }).get({ key: "k" }));
+    const unexpected = await rejectionOf(onePassword({ client: html, vaultId }).get({ key: "k" }));
 
     expect(isStrongboxError(unexpected, "BACKEND")).toBe(true);
     expect((unexpected as Error).message).toContain("unexpected answer");
@@ -197,7 +172,7 @@ describe("1password adapter", () => {
 
     const recovered = await backend().get({ key: "behind-proxy" });
     emulator.faults.failNext(10, 502, page, { "content-type": "text/html" });
-    const error = await failure(backend({ retries: 1 }).get({ key: "behind-proxy" }));
+    const error = await rejectionOf(backend({ retries: 1 }).get({ key: "behind-proxy" }));
 
     expect(recovered?.value.reveal()).toBe("steady");
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
@@ -211,8 +186,8 @@ describe("1password adapter", () => {
     const store = onePassword({ client: stub, vaultId, retries: 2, retryDelay: "1h" });
 
     let error: unknown;
-    const delays = await recordDelays(async () => {
-      error = await failure(store.get({ key: "capped" }));
+    const delays = await recordRetryDelays(async () => {
+      error = await rejectionOf(store.get({ key: "capped" }));
     });
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
@@ -223,7 +198,7 @@ describe("1password adapter", () => {
     emulator.faults.failNext(10, 500);
     const before = emulator.requests.length;
 
-    const error = await failure(backend({ retries: 2 }).get({ key: "down" }));
+    const error = await rejectionOf(backend({ retries: 2 }).get({ key: "down" }));
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect(emulator.requests.length - before).toBe(3);
@@ -234,7 +209,7 @@ describe("1password adapter", () => {
     emulator.faults.latencyMs = 1500;
     const before = emulator.requests.length;
 
-    const error = await failure(backend({ timeout: 250, retries: 1 }).get({ key: "slow" }));
+    const error = await rejectionOf(backend({ timeout: 250, retries: 1 }).get({ key: "slow" }));
 
     expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
     expect(emulator.requests.length - before).toBe(2);
@@ -245,7 +220,9 @@ describe("1password adapter", () => {
     const leaks = watchForLeaks([emulator.token, value]);
     try {
       emulator.faults.dropNext(10);
-      const error = await failure(backend({ retries: 1 }).put?.({ key: "dropped" }, SecretValue.from(value)));
+      const error = await rejectionOf(
+        backend({ retries: 1 }).put?.({ key: "dropped" }, SecretValue.from(value)),
+      );
       expect(isStrongboxError(error, "UNAVAILABLE")).toBe(true);
       leaks.check(error, "the error");
     } finally {
@@ -269,8 +246,8 @@ describe("1password adapter", () => {
   it("raw naming refuses a title that would break the title filter with INVALID_NAME, before any call", async () => {
     const before = emulator.requests.length;
 
-    const quoted = await failure(backend({ naming: "raw" }).get({ key: 'say "hi"' }));
-    const control = await failure(backend({ naming: "raw" }).put?.({ key: "tab\there" }, "x"));
+    const quoted = await rejectionOf(backend({ naming: "raw" }).get({ key: 'say "hi"' }));
+    const control = await rejectionOf(backend({ naming: "raw" }).put?.({ key: "tab\there" }, "x"));
 
     expect(isStrongboxError(quoted, "INVALID_NAME")).toBe(true);
     expect(isStrongboxError(control, "INVALID_NAME")).toBe(true);
@@ -282,7 +259,7 @@ describe("1password adapter", () => {
     const original = emulator.items(vaultId).find((item) => item.title === "twice");
     emulator.items(vaultId).push({ ...structuredClone(original!), id: "abcdefghijklmnopqrstuvwxy1" });
 
-    const error = await failure(backend().get({ key: "twice" }));
+    const error = await rejectionOf(backend().get({ key: "twice" }));
 
     expect(isStrongboxError(error, "CONFLICT")).toBe(true);
   });
@@ -330,7 +307,7 @@ describe("1password adapter", () => {
       updatedAt: new Date().toISOString(),
     });
 
-    const error = await failure(backend({ naming: "raw" }).get({ key: "Runbook note" }));
+    const error = await rejectionOf(backend({ naming: "raw" }).get({ key: "Runbook note" }));
 
     expect(isStrongboxError(error, "BACKEND")).toBe(true);
     expect((error as Error).message).toContain("no password or concealed field");
