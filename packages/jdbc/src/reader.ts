@@ -29,6 +29,10 @@ interface PgClient {
   }): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
+interface MysqlConnection {
+  execute(sql: string, values: unknown[], callback: (error: Error | null, rows: unknown) => void): void;
+}
+
 interface PoolState {
   numUsed(): number;
   numFree(): number;
@@ -41,13 +45,7 @@ interface PoolState {
  * connection. SQL is written with `?` placeholders and numbered for PostgreSQL.
  */
 export function pointReader(db: Knex, dialect: JdbcDialect): PointReader {
-  if (dialect === "mysql") {
-    const read = async (sql: string, bindings: readonly unknown[]) => {
-      const [rows] = (await db.raw(sql, bindings as Knex.RawBinding[])) as [Record<string, unknown>[]];
-      return rows[0];
-    };
-    return Object.assign(read, { release: async () => {} });
-  }
+  if (dialect === "mysql") return mysqlReader(db);
   return dialect === "sqlite" ? sqliteReader(db) : pgReader(db);
 }
 
@@ -153,4 +151,22 @@ function pgReader(db: Knex): PointReader {
       if (connection !== undefined) await db.client.releaseConnection(connection);
     },
   });
+}
+
+function mysqlReader(db: Knex): PointReader {
+  // mysql2 prepares a statement once per connection and keeps it (`execute`).
+  const read = async (sql: string, bindings: readonly unknown[]) => {
+    const connection = (await db.client.acquireConnection()) as MysqlConnection;
+    try {
+      const rows = await new Promise<Record<string, unknown>[]>((resolve, reject) =>
+        connection.execute(sql, [...bindings], (error, result) =>
+          error ? reject(error) : resolve(result as Record<string, unknown>[]),
+        ),
+      );
+      return rows[0];
+    } finally {
+      await db.client.releaseConnection(connection);
+    }
+  };
+  return Object.assign(read, { release: async () => {} });
 }
