@@ -6,6 +6,7 @@ import {
   CliError,
   configCandidates,
   describeFailure,
+  EXIT_CODES,
   type GlobalOptions,
   loadRawConfig,
   outputOf,
@@ -105,7 +106,10 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
         failure = error;
         const { lines } = describeFailure(error);
         record(
-          isStrongboxError(error, "INVALID_OPTIONS") ? "configuration" : "store",
+          isStrongboxError(error, "INVALID_OPTIONS") ||
+            (error instanceof CliError && error.exitCode === EXIT_CODES.INVALID_CONFIG)
+            ? "configuration"
+            : "store",
           false,
           lines.join(" "),
         );
