@@ -291,6 +291,19 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     expect(none.stderr).toMatch(/run `strongbox init`/);
   });
 
+  it("STRONGBOX_NAMESPACE stands in for --namespace, and the flag wins over it", async () => {
+    // prepare
+    await strongbox(dir, ["set", "SCOPED", "-n", "from.env"], { input: "env-scoped" });
+    await strongbox(dir, ["set", "SCOPED", "-n", "from.flag"], { input: "flag-scoped" });
+    const env = { STRONGBOX_NAMESPACE: "from.env" };
+    // act
+    const fromEnv = await strongbox(dir, ["get", "SCOPED"], { env });
+    const fromFlag = await strongbox(dir, ["get", "SCOPED", "-n", "from.flag"], { env });
+    // assert
+    expect(fromEnv.stdout).toBe("env-scoped\n");
+    expect(fromFlag.stdout).toBe("flag-scoped\n");
+  });
+
   it("--service runs as that service: a denied one exits 5 before reaching the store", async () => {
     // prepare
     const isolation = [

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { adminCommands } from "./commands/admin.ts";
 import { credentialCommand } from "./commands/credential.ts";
 import { initCommand } from "./commands/init.ts";
@@ -32,8 +32,14 @@ export function createProgram(): Command {
       collectList,
     )
     .option("--prefix <prefix>", "the prefix every name lives under (secret.prefix)")
-    .option("-o, --output <format>", "text, table or json (per command)")
-    .option("--service <name>", "run as this service, as isolation sees it (default: cli)")
+    .addOption(
+      new Option("-o, --output <format>", "text, table or json (per command)").env("STRONGBOX_OUTPUT"),
+    )
+    .addOption(
+      new Option("--service <name>", "run as this service, as isolation sees it (default: cli)").env(
+        "STRONGBOX_SERVICE",
+      ),
+    )
     .addHelpText("after", HELP_AFTER)
     .showHelpAfterError("(run strongbox --help for usage)")
     .exitOverride();

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type GlobalOptions, outputOf, paint, withManager } from "../context.ts";
 
 /** `credential test NAME`: mints a fresh token to check a credential works; never prints the token. */
@@ -7,8 +7,12 @@ export function credentialCommand(program: Command, globals: () => GlobalOptions
   credential
     .command("test <name>")
     .description("mint a token for a configured credential to check it works (the token is never printed)")
-    .option("-n, --namespace <namespace>", "the namespace the credential's secrets resolve in")
-    .option("-t, --tenant <tenant>", "the tenant")
+    .addOption(
+      new Option("-n, --namespace <namespace>", "the namespace the credential's secrets resolve in").env(
+        "STRONGBOX_NAMESPACE",
+      ),
+    )
+    .addOption(new Option("-t, --tenant <tenant>", "the tenant").env("STRONGBOX_TENANT"))
     .option("-o, --output <format>", "text or json")
     .action(async (name: string, options: { namespace?: string; tenant?: string; output?: string }) => {
       const format = outputOf(globals(), options.output);

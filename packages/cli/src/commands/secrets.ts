@@ -1,5 +1,5 @@
 import { formatRef, namespaceChain, type SecretEntry, type SecretRef } from "@strongbox/core";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
   CliError,
   collectTag,
@@ -17,10 +17,15 @@ interface ScopeFlags {
   tenant?: string;
 }
 
-function scopeOptions(command: Command): Command {
-  return command
-    .option("-n, --namespace <namespace>", "the namespace (dotted: company.team.etl)")
-    .option("-t, --tenant <tenant>", "the tenant");
+/** `--namespace` and `--tenant`; for commands that name one secret, STRONGBOX_NAMESPACE / STRONGBOX_TENANT when absent. */
+function scopeOptions(command: Command, fromEnv = true): Command {
+  const namespace = new Option("-n, --namespace <namespace>", "the namespace (dotted: company.team.etl)");
+  const tenant = new Option("-t, --tenant <tenant>", "the tenant");
+  if (fromEnv) {
+    namespace.env("STRONGBOX_NAMESPACE");
+    tenant.env("STRONGBOX_TENANT");
+  }
+  return command.addOption(namespace).addOption(tenant);
 }
 
 /** JSON for scripts: metadata and where a secret was found, dates as ISO text. */
@@ -132,7 +137,7 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
       },
     );
 
-  scopeOptions(program.command("list"))
+  scopeOptions(program.command("list"), false)
     .description("list secrets (never their values)")
     .option("--tag <name=value>", "only secrets with this tag (repeatable)", collectTag)
     .option("-o, --output <format>", "table or json")
