@@ -35,6 +35,22 @@ describe("jdbc configuration", () => {
     }
   });
 
+  it("fromConfig accepts the naming mode the manager passes on (SQL keeps refs as columns)", async () => {
+    // prepare
+    const backend = fromConfig(
+      { url: `sqlite:${join(tempDir(), "naming.db")}`, secret: KEY, naming: "raw" },
+      { path: "secret.jdbc" },
+    );
+    try {
+      // act
+      await backend.put?.({ namespace: "a", key: "N" }, "named");
+      // assert
+      expect((await backend.get({ namespace: "a", key: "N" }))?.value.reveal()).toBe("named");
+    } finally {
+      await backend.close?.();
+    }
+  });
+
   it("fromConfig rejects an unknown option with its path", () => {
     // act
     const error = (() => {
