@@ -9,8 +9,9 @@ import {
   type SecretEntry,
   type SecretManager,
   type SecretRef,
-  StrongboxError,
+  type StrongboxError,
 } from "@strongbox/core";
+import { strongboxRejection } from "@strongbox/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackendSpec, backends, checkReady, hex, type Store } from "./support/backends.ts";
 
@@ -70,18 +71,9 @@ async function collect(entries: AsyncIterable<SecretEntry>): Promise<SecretRef[]
   return refs.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
-/** The StrongboxError a call fails with (thrown at once or rejected). */
-async function failure(run: () => Promise<unknown>): Promise<StrongboxError> {
-  const outcome = await Promise.resolve()
-    .then(run)
-    .then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-  if (!(outcome instanceof StrongboxError))
-    throw new Error(`expected a StrongboxError, got ${String(outcome)}`);
-  return outcome;
-}
+/** The StrongboxError a call fails with, whether it throws at once or rejects. */
+const failure = (run: () => Promise<unknown>): Promise<StrongboxError> =>
+  strongboxRejection(Promise.resolve().then(run));
 
 for (const backend of skipped) {
   it.skip(`${backend.name}: skipped, ${backend.skip}`, () => {});
