@@ -141,7 +141,9 @@ for (const target of targets()) {
       }
     });
 
-    it("rotation interrupted halfway and resumed loses nothing, and every value reads throughout", async () => {
+    it("rotation interrupted halfway and resumed loses nothing, and every value reads throughout", {
+      timeout: 60_000,
+    }, async () => {
       // prepare
       const prefix = `rot${Date.now()}`;
       const before = open(KEY, { prefix });
@@ -225,16 +227,23 @@ for (const target of targets()) {
       }
     });
 
-    it("filters on several tags in SQL and pages past one page in a stable order", async () => {
-      // prepare
+    it("filters on several tags in SQL and pages past one page in a stable order", {
+      timeout: 120_000,
+    }, async () => {
+      // prepare: 1203 secrets, written 20 at a time
       const prefix = `page${Date.now()}`;
       const backend = open(KEY, { prefix });
       const db = rawDb(target.url);
       try {
-        for (let i = 0; i < 1203; i++) {
-          await backend.put({ namespace: "paged", key: `P${String(i).padStart(4, "0")}` }, "v", {
-            tags: { team: i % 3 === 0 ? "ops" : "dev", tier: i % 2 === 0 ? "gold" : "free" },
-          });
+        for (let start = 0; start < 1203; start += 20) {
+          const batch = Array.from({ length: Math.min(20, 1203 - start) }, (_, offset) => start + offset);
+          await Promise.all(
+            batch.map((i) =>
+              backend.put({ namespace: "paged", key: `P${String(i).padStart(4, "0")}` }, "v", {
+                tags: { team: i % 3 === 0 ? "ops" : "dev", tier: i % 2 === 0 ? "gold" : "free" },
+              }),
+            ),
+          );
         }
         // act
         const all: string[] = [];
