@@ -385,6 +385,31 @@ describe.skipIf(!HAS_SCRIPT)(
   `strongbox set on a terminal${HAS_SCRIPT ? "" : " (skipped: no script(1) to make a terminal)"}`,
   { timeout: 60_000 },
   () => {
+    it("migrate shows a progress bar on a terminal", async () => {
+      // prepare
+      const dir = workspace();
+      await strongbox(dir, ["init"]);
+      for (const key of ["P1", "P2", "P3"])
+        await strongbox(dir, ["set", key, "-n", "bar"], { input: `${key}-value` });
+      writeFileSync(
+        join(dir, "target.yaml"),
+        `secret:\n  jdbc:\n    url: sqlite:${join(dir, "target.db")}\n    secret: ${randomBytes(32).toString("base64")}\n`,
+      );
+      const command = `node --conditions=source ${BIN} migrate --from strongbox.yaml --to target.yaml`;
+      // act
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: dir, env: terminalEnv(dir) });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      // assert
+      expect(code).toBe(0);
+      expect(output).toMatch(/migrating \[.*\] 3\/3 secrets/);
+      expect(output).toMatch(/copied 3 of 3 secret\(s\)/);
+      expect(output).not.toContain("-value");
+    });
+
     it("asks for the value twice at a hidden prompt, never echoes it, and colours only there", async () => {
       // prepare: script(1) runs the command on a pseudo-terminal
       const dir = workspace();
