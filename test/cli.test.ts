@@ -122,6 +122,18 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     });
   });
 
+  it("set refuses empty input unless --allow-empty", async () => {
+    // act
+    const refused = await strongbox(dir, ["set", "EMPTY", "-n", "e"], { input: "" });
+    const allowed = await strongbox(dir, ["set", "EMPTY", "-n", "e", "--allow-empty"], { input: "" });
+    const read = await strongbox(dir, ["get", "EMPTY", "-n", "e", "--json"]);
+    // assert
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/the value is empty/);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(read.stdout)).toMatchObject({ value: "", version: "1" });
+  });
+
   it("set refuses a value given on the command line (it would show in the process list)", async () => {
     // act
     const run = await strongbox(dir, ["set", "LEAKY", "on-the-command-line", "--namespace", "x"]);

@@ -98,6 +98,7 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
       "write only if the current version is this one (0: only if absent)",
     )
     .option("--keep-newline", "keep a trailing newline read from stdin")
+    .option("--allow-empty", "store an empty value (otherwise empty input is refused)")
     .option("-o, --output <format>", "text or json")
     .action(
       async (
@@ -107,6 +108,7 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
           description?: string;
           expectedVersion?: string;
           keepNewline?: boolean;
+          allowEmpty?: boolean;
           output?: string;
         },
         command: Command,
@@ -120,6 +122,12 @@ export function secretCommands(program: Command, globals: () => GlobalOptions): 
         const ref = refFrom(key, options);
         const format = outputOf(globals(), options.output);
         const value = await readValue(options.keepNewline === true);
+        if (value.length === 0 && options.allowEmpty !== true) {
+          throw new CliError(
+            "the value is empty (nothing on stdin?): nothing was stored; pass --allow-empty to store an empty value",
+            EXIT_CODES.USAGE,
+          );
+        }
         await withManager(globals(), async (manager) => {
           const meta = await manager.put(ref, typeof value === "string" ? value : new Uint8Array(value), {
             ...(options.tag && { tags: options.tag }),
