@@ -1,5 +1,5 @@
 import { type BackendFromConfig, parseOptions } from "@strongbox/core";
-import { type JdbcBackend, jdbc } from "./jdbc.ts";
+import { type JdbcBackend, jdbc, type StoreCheck } from "./jdbc.ts";
 import { type JdbcDialect, type JdbcOptions, optionsSchema, readKeyFile } from "./options.ts";
 import type { RotateOptions, RotationProgress, RotationResult } from "./rotation.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
@@ -34,4 +34,5 @@ export {
   type RotationResult,
   readKeyFile,
   SCHEMA_VERSION,
+  type StoreCheck,
 };

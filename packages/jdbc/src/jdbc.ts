@@ -32,7 +32,7 @@ export interface JdbcBackend extends SecretBackend {
   /** Re-encrypts every value under the first configured key, in batches; resumable. */
   rotate(options?: RotateOptions): Promise<RotationResult>;
   /** Connects, checks the schema and the key, and resolves what it found (for `strongbox doctor`). */
-  check(): Promise<{ dialect: JdbcDialect; table: string; secrets: number }>;
+  check(): Promise<StoreCheck>;
   getMany(refs: readonly SecretRef[]): Promise<Map<string, Secret>>;
   list(query?: ListQuery): AsyncIterable<SecretEntry>;
   put(
@@ -42,6 +42,18 @@ export interface JdbcBackend extends SecretBackend {
   ): Promise<SecretMetadata>;
   delete(ref: SecretRef): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** What `check()` found: nothing secret. */
+export interface StoreCheck {
+  dialect: JdbcDialect;
+  table: string;
+  /** Secrets under this store's prefix. */
+  secrets: number;
+  /** Id of the key that encrypts new values. */
+  keyId: string;
+  /** Versions still encrypted under an older key (0 when no rotation is pending). */
+  olderKeyVersions: number;
 }
 
 const capabilities: Capabilities = {
@@ -217,7 +229,19 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
           .db(names.secrets)
           .where({ prefix: opened.prefix })
           .count({ n: "*" })) as { n: number | string }[];
-        return { dialect: resolved.dialect, table: names.secrets, secrets: Number(counted[0]?.n ?? 0) };
+        const older = (await opened
+          .db(`${names.versions} as v`)
+          .join(`${names.secrets} as s`, "s.id", "v.secret_id")
+          .where("s.prefix", opened.prefix)
+          .andWhere("v.key_id", "<>", cipher.currentKeyId)
+          .count({ n: "*" })) as { n: number | string }[];
+        return {
+          dialect: resolved.dialect,
+          table: names.secrets,
+          secrets: Number(counted[0]?.n ?? 0),
+          keyId: cipher.currentKeyId,
+          olderKeyVersions: Number(older[0]?.n ?? 0),
+        };
       });
     },
     async close() {

@@ -252,3 +252,27 @@ describe("jdbc check-and-set", () => {
     }
   });
 });
+
+describe("jdbc check", () => {
+  it("counts the versions still under an older key, and none after a rotation", async () => {
+    // prepare
+    const url = `sqlite:${join(tempDir(), "check.db")}`;
+    const first = jdbc({ url, secret: KEY });
+    await first.put({ key: "C1" }, "one");
+    await first.put({ key: "C1" }, "two");
+    await first.close();
+    const both = jdbc({ url, secret: [OTHER_KEY, KEY] });
+    try {
+      // act
+      const before = await both.check();
+      await both.rotate();
+      const after = await both.check();
+      // assert
+      expect(before).toMatchObject({ dialect: "sqlite", secrets: 1, olderKeyVersions: 2 });
+      expect(after.olderKeyVersions).toBe(0);
+      expect(after.keyId).toBe(before.keyId);
+    } finally {
+      await both.close();
+    }
+  });
+});

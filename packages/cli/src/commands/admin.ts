@@ -97,6 +97,9 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
           if (typeof adapter.check === "function") {
             const info = await adapter.check();
             record("store", true, `reachable; schema and key verified; ${JSON.stringify(info)}`);
+            const older = Number(info.olderKeyVersions ?? 0);
+            if (older > 0)
+              record("keys", true, `${older} version(s) still under an older key: run strongbox rotate-key`);
           } else {
             await manager.backend.get({ key: `strongbox-doctor-${Date.now()}` });
             record("store", true, "reachable (a lookup of a missing secret answered)");
