@@ -3,9 +3,10 @@ import { refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
 
 /**
  * One page of `list`, in id order after `afterId` (keyset pagination: stable while others write).
- * With a tag filter the page is read from the tags index, first tag first (its range is ordered
- * by secret id), and each further tag is one indexed EXISTS: the filter runs in SQL and touches
- * the rows of one tag, not the whole table.
+ * Tag filters run in SQL. Without a namespace, the page is read from the tags index, first tag
+ * first (its range is ordered by secret id), so it touches the rows of one tag, never the whole
+ * table; with a namespace (usually the narrower filter), from the namespace index. Every other
+ * tag is one indexed EXISTS per row.
  */
 export async function listPage(
   store: Store,
@@ -14,13 +15,14 @@ export async function listPage(
   limit: number,
 ): Promise<SecretRow[]> {
   const { db, names } = store;
-  const [first, ...rest] = Object.entries(query.tags ?? {});
+  const tags = Object.entries(query.tags ?? {});
+  const drive = query.namespace === undefined ? tags[0] : undefined;
   const select =
-    first === undefined
+    drive === undefined
       ? db(`${names.secrets} as s`).where("s.id", ">", afterId).orderBy("s.id")
       : db(`${names.tags} as t0`)
           .join(`${names.secrets} as s`, "s.id", "t0.secret_id")
-          .where({ "t0.tag_name": first[0], "t0.tag_value": first[1] })
+          .where({ "t0.tag_name": drive[0], "t0.tag_value": drive[1] })
           .andWhere("t0.secret_id", ">", afterId)
           .orderBy("t0.secret_id");
   select
@@ -38,7 +40,8 @@ export async function listPage(
     .andWhere("s.prefix", store.prefix);
   if (query.tenant !== undefined) select.andWhere("s.tenant", query.tenant ?? "");
   if (query.namespace !== undefined) select.andWhere("s.namespace", query.namespace ?? "");
-  for (const [index, [name, value]] of rest.entries()) {
+  for (const [index, [name, value]] of tags.entries()) {
+    if (drive !== undefined && index === 0) continue;
     const alias = `t${index + 1}`;
     select.whereExists(
       db(`${names.tags} as ${alias}`)

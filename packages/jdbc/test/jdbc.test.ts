@@ -251,7 +251,12 @@ for (const target of targets()) {
         const filtered: string[] = [];
         for await (const entry of backend.list({ namespace: "paged", tags: { team: "ops", tier: "gold" } }))
           filtered.push(entry.ref.key);
+        // without a namespace the pages come from the tags index instead
+        const byTags: string[] = [];
+        for await (const entry of backend.list({ tags: { team: "ops", tier: "gold" } }))
+          byTags.push(entry.ref.key);
         // assert
+        expect(byTags).toEqual(filtered);
         expect(all).toHaveLength(1203);
         expect(new Set(all).size).toBe(1203);
         expect(filtered).toHaveLength(201);
