@@ -1,6 +1,14 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -365,6 +373,11 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     expect(init.stdout + init.stderr).not.toContain(key);
     expect(readFileSync(join(other, "strongbox.yaml"), "utf8")).toContain("secret: ${STRONGBOX_KEY}");
     expect(set.code).toBe(0);
+    const unset = workspace();
+    const refused = await strongbox(unset, ["init", "--key-env"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/STRONGBOX_KEY is not set/);
+    expect(readdirSync(unset)).not.toContain("strongbox.yaml");
   });
 
   it("an unknown command or option is a usage error (exit 2)", async () => {

@@ -29,7 +29,7 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
     .option("--dir <dir>", "where the database and the key file go", ".strongbox")
     .option(
       "--key-env",
-      `read the key from $${"{"}STRONGBOX_KEY} instead of a key file (the key is printed once)`,
+      `read the key from $${"{"}STRONGBOX_KEY} instead of a key file (set it first, or add --show-key to print a new one)`,
     )
     .option("--show-key", "print the generated key")
     .option(
@@ -40,6 +40,14 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
     .action(async (options: InitFlags) => {
       const format = outputOf(globals(), options.output);
       const configFile = resolve(globals().config ?? process.env.STRONGBOX_CONFIG ?? "strongbox.yaml");
+      const fromEnv = options.keyEnv === true && (process.env.STRONGBOX_KEY ?? "").length >= 32;
+      if (options.keyEnv && !fromEnv && !options.showKey) {
+        // The new key would live nowhere but the terminal: print it only when asked.
+        throw new CliError(
+          "--key-env: STRONGBOX_KEY is not set (at least 32 characters, e.g. `openssl rand -base64 32`); set it, or add --show-key to print a generated one",
+          EXIT_CODES.USAGE,
+        );
+      }
       if (existsSync(configFile) && !options.force) {
         throw new CliError(`${configFile} exists already: pass --force to overwrite it`, EXIT_CODES.CONFLICT);
       }
@@ -49,8 +57,7 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
       const keyFile = join(dir, "key");
       let key: string | undefined;
       let keyLine: string;
-      // With --key-env, a key already in $STRONGBOX_KEY is used and never printed; a new one has to be shown once.
-      const fromEnv = options.keyEnv && (process.env.STRONGBOX_KEY ?? "").length >= 32;
+      // With --key-env, a key already in $STRONGBOX_KEY is used and never printed.
       if (options.keyEnv) {
         if (!fromEnv) key = generateKey();
         keyLine = `    secret: $${"{"}STRONGBOX_KEY}`;
@@ -81,7 +88,7 @@ export function initCommand(program: Command, globals: () => GlobalOptions): voi
         const adapter = manager.adapter as { migrate?: () => Promise<number[]> };
         await adapter.migrate?.();
       });
-      const shown = options.showKey || options.keyEnv ? key : undefined;
+      const shown = options.showKey ? key : undefined;
       if (format === "json") {
         process.stdout.write(
           `${JSON.stringify({ config: configFile, database, keyFile: options.keyEnv ? undefined : keyFile, ...(shown && { key: shown }) }, null, 2)}\n`,
