@@ -229,9 +229,11 @@ export function parseYamlConfig(
   try {
     parsed = parseYaml(text);
   } catch (error) {
+    // The parser's message quotes the offending line, which may hold a secret: say only where.
+    const where = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new StrongboxError(
       "INVALID_OPTIONS",
-      `${source} is not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+      `${source} is not valid YAML${where ? ` (line ${where.line}, column ${where.col})` : ""}`,
     );
   }
   if (parsed === null || parsed === undefined) return {};

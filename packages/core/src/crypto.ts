@@ -43,6 +43,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const MIN_SECRET_CHARS = 32;
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TEXT = 0;
 const BINARY = 1;
 
@@ -101,7 +102,8 @@ export function createCipher(options: CipherOptions): SecretCipher {
     const key = keys.get(keyId);
     if (key === undefined) throw fail(ref, `no configured key has id "${keyId}" (a wrong or removed key)`);
     const sealed = Buffer.from(data, "base64url");
-    if (sealed.length < IV_BYTES + 1 + TAG_BYTES || sealed.toString("base64url") !== data) {
+    // Buffer.from skips characters outside the alphabet: refuse them rather than decode around them.
+    if (sealed.length < IV_BYTES + 1 + TAG_BYTES || !BASE64URL.test(data)) {
       throw fail(ref, "the envelope is truncated or malformed");
     }
     let plain: Buffer;
@@ -169,9 +171,13 @@ function deriveKey(entry: EncryptionKey, index: number): { id: string; key: KeyO
   return { id: id ?? derivedId, key: createSecretKey(key) };
 }
 
+/** Binds an envelope to its key, scope and exact ref: lengths prefix the free-text parts, so the encoding is injective. */
 function aad(keyId: string, ref: SecretRef, scope: string): Buffer {
+  const { tenant, namespace } = ref;
+  const tenantPart = tenant === undefined ? "-" : `${tenant.length}:${tenant}`;
+  const namespacePart = namespace === undefined ? "-" : `${namespace.length}:${namespace}`;
   return Buffer.from(
-    JSON.stringify([VERSION, keyId, scope, ref.tenant ?? null, ref.namespace ?? null, ref.key]),
+    `${VERSION}|${keyId}|${scope.length}:${scope}|${tenantPart}|${namespacePart}|${ref.key}`,
     "utf8",
   );
 }

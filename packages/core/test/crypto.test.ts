@@ -47,6 +47,7 @@ describe("envelope encryption", () => {
     ["a truncated tag", (envelope: string) => envelope.slice(0, -1)],
     ["an empty body", (envelope: string) => `${envelope.split(":").slice(0, 2).join(":")}:`],
     ["not an envelope", () => "hello"],
+    ["a character outside base64url", (envelope: string) => `${envelope.slice(0, 30)}!${envelope.slice(31)}`],
   ])("%s fails with DECRYPT_FAILED", (_label, tamper) => {
     const cipher = createCipher({ keys: [KEY_A] });
     const envelope = tamper(cipher.encrypt(SecretValue.from("value"), ref));

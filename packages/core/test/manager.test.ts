@@ -94,6 +94,10 @@ describe("configuration", () => {
     expect(configFromEnv({ STRONGBOX_SECRET__READ_ONLY__ENABLED: "true" })).toEqual({
       secret: { "read-only": { enabled: true } },
     });
+    await writeFile(file, "secret:\n  type: jdbc\n  jdbc: { secret: yaml-canary-value, url: [unclosed\n");
+    const broken = await rejectionOf(loadConfig({ file, env: {} }));
+    expect(String(broken)).toMatch(/is not valid YAML \(line \d+, column \d+\)/);
+    expect(String(broken)).not.toContain("yaml-canary-value");
   });
 });
 
