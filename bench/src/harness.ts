@@ -34,3 +34,20 @@ export async function timeNs(fn: () => unknown, options: { minSamples?: number }
 export function ratio(ours: number, theirs: number): number {
   return Number((ours / theirs).toPrecision(3));
 }
+
+/**
+ * Times ours and the limit alternately, five rounds each, and keeps each one's best median:
+ * on a shared machine, load that comes and goes then weighs on both alike.
+ */
+export async function paired(
+  ours: () => unknown,
+  limit: () => unknown,
+  rounds = 5,
+): Promise<{ oursNs: number; limitNs: number }> {
+  const times = { ours: [] as number[], limit: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    times.limit.push(await timeNs(limit));
+    times.ours.push(await timeNs(ours));
+  }
+  return { oursNs: Math.min(...times.ours), limitNs: Math.min(...times.limit) };
+}

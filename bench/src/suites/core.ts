@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createCipher, createSecretManager, memory, type SecretBackend, SecretValue } from "@strongbox/core";
-import { type BenchResult, ratio, timeNs } from "../harness.ts";
+import { type BenchResult, paired, ratio, timeNs } from "../harness.ts";
 
 const KEYS = Array.from({ length: 100 }, (_, index) => `SECRET_${index}`);
 
@@ -66,8 +66,10 @@ async function cacheHit(): Promise<BenchResult> {
   let i = 0;
   const next = () => KEYS[i++ % KEYS.length] as string;
   const mapGet = async (key: string) => map.get(key);
-  const limit = await timeNs(async () => mapGet(next()));
-  const ours = await timeNs(() => manager.get({ namespace: "company.team", key: next() }));
+  const { oursNs: ours, limitNs: limit } = await paired(
+    () => manager.get({ namespace: "company.team", key: next() }),
+    async () => mapGet(next()),
+  );
   const peer = await timeNs(() => powertools.get(next(), { maxAge: 600 }));
   const ratioToLimit = ratio(ours, limit);
   return {
@@ -121,8 +123,7 @@ async function cryptoRoundtrip(): Promise<BenchResult> {
   };
   const ours = () => cipher.decrypt(cipher.encrypt(value, ref), ref);
   if (ours().reveal() !== value.reveal()) throw new Error("crypto round trip is broken");
-  const limit = await timeNs(raw);
-  const oursNs = await timeNs(ours);
+  const { oursNs, limitNs: limit } = await paired(ours, raw);
   const ratioToLimit = ratio(oursNs, limit);
   return {
     description:

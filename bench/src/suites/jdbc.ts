@@ -5,25 +5,10 @@ import { join } from "node:path";
 import { jdbc } from "@strongbox/jdbc";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { type BenchResult, ratio, timeNs } from "../harness.ts";
+import { type BenchResult, paired, ratio, timeNs } from "../harness.ts";
 
 const SECRET = randomBytes(32).toString("base64");
 
-/**
- * Times ours and the limit alternately, three rounds each, and keeps each one's best median:
- * on a shared machine, load that comes and goes then weighs on both alike.
- */
-async function paired(
-  ours: () => unknown,
-  limit: () => unknown,
-): Promise<{ oursNs: number; limitNs: number }> {
-  const times = { ours: [] as number[], limit: [] as number[] };
-  for (let round = 0; round < 3; round++) {
-    times.limit.push(await timeNs(limit));
-    times.ours.push(await timeNs(ours));
-  }
-  return { oursNs: Math.min(...times.ours), limitNs: Math.min(...times.limit) };
-}
 const KEYS = Array.from({ length: 200 }, (_, index) => `SECRET_${index}`);
 const VALUE = "x".repeat(64);
 
