@@ -389,11 +389,14 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
   });
 });
 
-/** A terminal's environment: colours allowed, no configuration from the test's own variables. */
+/**
+ * A person's terminal: colours allowed, no configuration from the test's own variables, and
+ * no `CI` (under a generic CI variable Node reports a terminal as colourless).
+ */
 function terminalEnv(home: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env))
-    if (value !== undefined && !/^(STRONGBOX_|NO_COLOR$|FORCE_COLOR$|NODE_DISABLE_COLORS$)/.test(name))
+    if (value !== undefined && !/^(STRONGBOX_|NO_COLOR$|FORCE_COLOR$|NODE_DISABLE_COLORS$|CI$)/.test(name))
       env[name] = value;
   return { ...env, HOME: home, TERM: "xterm-256color" };
 }
