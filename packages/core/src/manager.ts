@@ -4,9 +4,9 @@ import { type AuditHook, withAudit } from "./features/audit.ts";
 import { withCache } from "./features/cache.ts";
 import { withDefaultTags } from "./features/default-tags.ts";
 import { withInheritance } from "./features/inheritance.ts";
-import { isolated } from "./features/isolation.ts";
+import { isolated, namespacePolicy } from "./features/isolation.ts";
 import { readOnly } from "./features/read-only.ts";
-import { memory } from "./memory.ts";
+import { memoryFromConfig } from "./memory.ts";
 import { validateRef } from "./naming.ts";
 import { refId } from "./refs.ts";
 import { parseTemplate, type TemplateArgs, type TemplateCall } from "./template.ts";
@@ -104,7 +104,11 @@ export async function createSecretManager(
   }
   if (secret.readOnly?.enabled)
     backend = readOnly(backend, { ...(secret.readOnly.tags && { tags: secret.readOnly.tags }) });
-  if (secret.inheritance?.enabled ?? true) backend = withInheritance(backend);
+  if (secret.inheritance?.enabled ?? true) {
+    // Isolation checks the namespace asked for; the levels inheritance falls back to are checked here.
+    const visible = secret.isolation?.enabled ? namespacePolicy(secret.isolation) : undefined;
+    backend = withInheritance(backend, visible === undefined ? {} : { visible });
+  }
   if (secret.isolation?.enabled) backend = isolated(backend, secret.isolation, options.service);
   if (options.audit) backend = withAudit(backend, options.audit, options.service);
 
@@ -259,7 +263,7 @@ export async function createSecretManager(
 async function loadAdapter(config: StrongboxConfig, block: Record<string, unknown>): Promise<SecretBackend> {
   const type = config.secret.type;
   const path = `secret.${type}`;
-  if (type === "memory") return memory();
+  if (type === "memory") return memoryFromConfig(block, { path });
   const specifier = backendPackages[type] as string;
   let module: { fromConfig?: BackendFromConfig };
   try {

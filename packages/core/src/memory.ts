@@ -1,7 +1,10 @@
+import { z } from "zod";
 import { StrongboxError } from "./errors.ts";
 import { validateRef } from "./naming.ts";
+import { parseOptions } from "./options.ts";
 import { cleanRef, matchesScope, matchesTags, refId } from "./refs.ts";
 import type {
+  BackendFromConfig,
   Capabilities,
   ListQuery,
   PutOptions,
@@ -133,3 +136,9 @@ export function memory(options: MemoryOptions = {}): SecretBackend {
     },
   };
 }
+
+const memoryOptions = z.object({ maxVersions: z.number().int().positive().optional() }).strict();
+
+/** `type: memory` from configuration: the `memory` block takes `max-versions`. */
+export const memoryFromConfig: BackendFromConfig = (options, context) =>
+  memory(parseOptions(memoryOptions, options, context.path, "memory"));

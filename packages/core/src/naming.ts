@@ -96,6 +96,12 @@ export function nameCodec(rules: NamingRules, options: NameCodecOptions = {}): N
       `prefix "${prefix}" has characters outside [${rules.alphabet}] or starts with one that cannot start a name`,
     );
   }
+  if (prefix !== undefined && !rules.caseSensitive && !grammar.isCanonicalCase(prefix)) {
+    throw new StrongboxError(
+      "INVALID_OPTIONS",
+      `prefix "${prefix}" mixes letter cases, but this store ignores case: write it in one case (as the store's names are)`,
+    );
+  }
   const head = prefix === undefined ? "" : prefix + grammar.sep;
 
   function encode(ref: SecretRef): string {
@@ -176,6 +182,7 @@ interface Grammar {
   fixFirst(tokens: string[]): void;
   decodeParts(text: string): SecretRef | undefined;
   isLegalLiteral(text: string): boolean;
+  isCanonicalCase(text: string): boolean;
   shorten(head: string, tokens: string[], full: string): string;
 }
 
@@ -350,5 +357,8 @@ function compileRules(rules: NamingRules): Grammar {
     return name + suffix;
   }
 
-  return { sep, marker, encodePart, fixFirst, decodeParts, isLegalLiteral, shorten };
+  const isCanonicalCase = (text: string): boolean =>
+    [...text].every((char) => !isCased(char) || canonical(char));
+
+  return { sep, marker, encodePart, fixFirst, decodeParts, isLegalLiteral, isCanonicalCase, shorten };
 }

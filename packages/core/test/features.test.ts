@@ -131,6 +131,48 @@ describe("cache", () => {
   });
 });
 
+describe("cache under concurrent writes and evictions", () => {
+  it("a get in flight when a put of the same ref lands still answers, with no lru-cache abort error", async () => {
+    const inner = memory();
+    await inner.put?.({ key: "K" }, "old");
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: SecretBackend = {
+      ...inner,
+      get: async (ref, options) => gate.then(() => inner.get(ref, options)),
+    };
+    const cached = withCache(slow);
+    const reading = cached.get({ key: "K" });
+    const writing = cached.put?.({ key: "K" }, "new");
+    release();
+    await writing;
+    expect(["old", "new"]).toContain((await reading)?.value.reveal());
+    expect((await cached.get({ key: "K" }))?.value.reveal()).toBe("new");
+  });
+
+  it("more concurrent cold gets than maximumSize all answer", async () => {
+    const store = memory();
+    for (let i = 0; i < 10; i++) await store.put?.({ key: `K${i}` }, `v${i}`);
+    const cached = withCache(store, { maximumSize: 2 });
+    const values = await Promise.all(Array.from({ length: 10 }, (_, i) => cached.get({ key: `K${i}` })));
+    expect(values.map((secret) => secret?.value.reveal())).toEqual(
+      Array.from({ length: 10 }, (_, i) => `v${i}`),
+    );
+  });
+
+  it("a store error still reaches the caller as it is", async () => {
+    const failing: SecretBackend = {
+      ...memory(),
+      get: () => Promise.reject(new StrongboxError("UNAVAILABLE", "down")),
+    };
+    expect(isStrongboxError(await rejectionOf(withCache(failing).get({ key: "K" })), "UNAVAILABLE")).toBe(
+      true,
+    );
+  });
+});
+
 describe("isolation", () => {
   it("a denied service never reaches the store", async () => {
     const store = counting(memory());

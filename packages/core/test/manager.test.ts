@@ -135,6 +135,48 @@ describe("createSecretManager", () => {
     expect(store.calls.get).toBe(0);
   });
 
+  it("inheritance never falls back into a namespace the isolation policy denies", async () => {
+    const store = memory();
+    await store.put?.({ namespace: "company", key: "DB" }, "company-only");
+    await store.put?.({ key: "ROOT" }, "root-only");
+    await store.put?.({ namespace: "company.team", key: "TEAM" }, "team-value");
+    const manager = await createSecretManager(
+      {
+        secret: {
+          type: "memory",
+          isolation: {
+            enabled: true,
+            namespaces: { allow: ["company.team.*"], deny: ["company.*"], default: "deny" },
+          },
+        },
+      },
+      { backend: store, service: "worker" },
+    );
+    expect(
+      isStrongboxError(await rejectionOf(manager.get({ namespace: "company", key: "DB" })), "ACCESS_DENIED"),
+    ).toBe(true);
+    expect(await manager.get({ namespace: "company.team.etl", key: "DB" })).toBeUndefined();
+    expect(await manager.get({ namespace: "company.team.etl", key: "ROOT" })).toBeUndefined();
+    expect((await manager.get({ namespace: "company.team.etl", key: "TEAM" }))?.value.reveal()).toBe(
+      "team-value",
+    );
+    await expect(
+      manager.render("{{ secret('DB') }}", { namespace: "company.team.etl" }),
+    ).rejects.toThrowError(/does not exist/);
+  });
+
+  it("the memory block is validated like every other type's", async () => {
+    const error = await rejectionOf(
+      createSecretManager({ secret: { type: "memory", memory: { "max-versoins": 2 } } }),
+    );
+    expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
+    expect(String(error)).toContain("secret.memory");
+    const manager = await createSecretManager({ secret: { type: "memory", memory: { "max-versions": 1 } } });
+    const first = await manager.put("K", "one");
+    await manager.put("K", "two");
+    expect(await manager.get("K", { version: first.version as string })).toBeUndefined();
+  });
+
   it("read-only refuses writes; a missing capability is UNSUPPORTED, never a silent no-op", async () => {
     const readOnlyManager = await createSecretManager({
       secret: { type: "memory", "read-only": { enabled: true } },

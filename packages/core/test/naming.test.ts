@@ -122,6 +122,14 @@ describe("naming codec", () => {
     );
   });
 
+  it("refuses a mixed-case prefix where the store ignores case (two prefixes would collide)", () => {
+    expect(() => nameCodec(namingRules.azure, { prefix: "Sb12" })).toThrowError(
+      /prefix "Sb12" mixes letter cases/,
+    );
+    expect(nameCodec(namingRules.azure, { prefix: "sb12" }).encode({ key: "K" })).toMatch(/^sb12/);
+    expect(nameCodec(namingRules.doppler, { prefix: "APP" }).encode({ key: "K" })).toMatch(/^APP/);
+  });
+
   it("rejects a prefix the alphabet cannot hold, naming it", () => {
     expect(() => nameCodec(namingRules.gcp, { prefix: "a/b" })).toThrowError(/prefix "a\/b"/);
   });

@@ -108,6 +108,8 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
   const readAt = new WeakMap<Secret, number>();
   const clock = options.clock ?? performance;
   const index = new KeyIndex();
+  // Errors thrown by the store, to tell them from lru-cache's abort reasons.
+  const storeErrors = new WeakSet<object>();
 
   const lru: LRUCache<string, Slot, Context> = new LRUCache<string, Slot, Context>({
     max: options.maximumSize ?? 1000,
@@ -137,6 +139,7 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
         readAt.set(secret, clock.now());
         return { ref, entry: freeze(secret) };
       } catch (error) {
+        if (typeof error === "object" && error !== null) storeErrors.add(error);
         const old = stale?.entry;
         if (old !== undefined && old !== MISS && isStrongboxError(error, "UNAVAILABLE")) {
           const age = clock.now() - (readAt.get(old) ?? 0) - ttl;
@@ -152,8 +155,13 @@ export function withCache(backend: SecretBackend, options: CacheOptions = {}): S
 
   const secretOf = (slot: Slot | undefined): Secret | undefined =>
     slot === undefined || slot.entry === MISS ? undefined : slot.entry;
+  // A fetch is aborted when a write or an eviction removes its entry meanwhile; lru-cache then
+  // rejects with its own reason. The caller still deserves an answer: one direct read, not cached.
   const load = (ref: SecretRef): Promise<Secret | undefined> =>
-    lru.fetch(index.keyFor(ref), { context: { ref: cleanRef(ref) } }).then(secretOf);
+    lru.fetch(index.keyFor(ref), { context: { ref: cleanRef(ref) } }).then(secretOf, (error: unknown) => {
+      if (typeof error === "object" && error !== null && storeErrors.has(error)) throw error;
+      return backend.get(ref);
+    });
   const forget = (ref: SecretRef): void => {
     const key = index.find(ref);
     if (key !== undefined) lru.delete(key);

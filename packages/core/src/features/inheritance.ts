@@ -11,6 +11,12 @@ export function namespaceChain(namespace: string | undefined): (string | undefin
   return chain;
 }
 
+/** Options of {@link withInheritance}. */
+export interface InheritanceOptions {
+  /** Levels this returns false for are skipped (an isolation policy's denied namespaces). */
+  visible?: (namespace: string | undefined) => boolean;
+}
+
 /**
  * Namespace inheritance: a `get` in `company.team.etl` falls back to
  * `company.team`, then `company`, then the tenant's root. The secret's `ref`
@@ -20,9 +26,11 @@ export function namespaceChain(namespace: string | undefined): (string | undefin
  * @example
  * const backend = withInheritance(withCache(store));
  */
-export function withInheritance(backend: SecretBackend): SecretBackend {
+export function withInheritance(backend: SecretBackend, options: InheritanceOptions = {}): SecretBackend {
+  const visible = options.visible;
   const parents = async (ref: SecretRef, options?: GetOptions): Promise<Secret | undefined> => {
     for (const namespace of namespaceChain(ref.namespace).slice(1)) {
+      if (visible !== undefined && !visible(namespace)) continue;
       const level: SecretRef = namespace === undefined ? { key: ref.key } : { namespace, key: ref.key };
       if (ref.tenant !== undefined) level.tenant = ref.tenant;
       const found = await backend.get(level, options);
@@ -41,7 +49,12 @@ export function withInheritance(backend: SecretBackend): SecretBackend {
     // One batch per level: every ref still missing moves up one namespace for the next batch.
     wrapped.getMany = async (refs) => {
       const found = new Map<string, Secret>();
-      let pending = refs.map((ref) => ({ ref, chain: namespaceChain(ref.namespace) }));
+      let pending = refs.map((ref) => ({
+        ref,
+        chain: namespaceChain(ref.namespace).filter(
+          (namespace, depth) => depth === 0 || visible === undefined || visible(namespace),
+        ),
+      }));
       for (let depth = 0; pending.length > 0; depth++) {
         const levels = pending.map(({ ref, chain }) => {
           const namespace = chain[depth];

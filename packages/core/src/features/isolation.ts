@@ -34,11 +34,8 @@ export function isolated(
     (policy.allowedServices !== undefined &&
       policy.allowedServices.length > 0 &&
       (service === undefined || !policy.allowedServices.includes(service)));
-  const namespaces = policy.namespaces;
-  const allow = (namespaces?.allow ?? []).map(compilePattern);
-  const deny = (namespaces?.deny ?? []).map(compilePattern);
-  const byDefault = namespaces?.default ?? "allow";
-  const checksNamespaces = allow.length > 0 || deny.length > 0 || byDefault === "deny";
+  const allowedNamespace = namespacePolicy(policy);
+  const checksNamespaces = allowedNamespace !== undefined;
 
   const denied = (operation: string, ref?: SecretRef): StrongboxError =>
     new StrongboxError(
@@ -48,13 +45,7 @@ export function isolated(
         : `service "${service ?? "(unnamed)"}" may not use namespace "${ref?.namespace ?? "(root)"}"`,
       { backend: backend.type, operation, ref },
     );
-  const namespaceAllowed = (namespace: string | undefined): boolean => {
-    if (!checksNamespaces) return true;
-    const name = namespace ?? "";
-    if (allow.some((matches) => matches(name))) return true;
-    if (deny.some((matches) => matches(name))) return false;
-    return byDefault === "allow";
-  };
+  const namespaceAllowed = (namespace: string | undefined): boolean => allowedNamespace?.(namespace) ?? true;
   const check = (operation: string, ref: SecretRef): StrongboxError | undefined =>
     serviceDenied || !namespaceAllowed(ref.namespace) ? denied(operation, ref) : undefined;
 
@@ -99,6 +90,27 @@ export function isolated(
   }
   if (close) wrapped.close = () => close.call(backend);
   return wrapped;
+}
+
+/**
+ * The namespace part of a policy as a predicate (the root is `""` for patterns), or
+ * `undefined` when the policy says nothing about namespaces. Namespace inheritance uses it
+ * so that a lookup never falls back into a namespace the policy denies.
+ */
+export function namespacePolicy(
+  policy: IsolationPolicy,
+): ((namespace: string | undefined) => boolean) | undefined {
+  const namespaces = policy.namespaces;
+  const allow = (namespaces?.allow ?? []).map(compilePattern);
+  const deny = (namespaces?.deny ?? []).map(compilePattern);
+  const byDefault = namespaces?.default ?? "allow";
+  if (allow.length === 0 && deny.length === 0 && byDefault === "allow") return undefined;
+  return (namespace) => {
+    const name = namespace ?? "";
+    if (allow.some((matches) => matches(name))) return true;
+    if (deny.some((matches) => matches(name))) return false;
+    return byDefault === "allow";
+  };
 }
 
 async function* filterList<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncIterable<T> {
