@@ -167,10 +167,25 @@ export function readKv1Meta(data: Record<string, unknown>): StoredMeta {
   };
 }
 
-/** The ref of a stored name: the one written beside it, else the codec's reading of the name. */
+/**
+ * The ref of a stored name: the one written beside it when it encodes to this very name, else
+ * the codec's reading of the name. A ref that names another path is not this codec's (a manager
+ * with the prefix `billing/eu` writes its own refs under `billing/`): the name decides, and a
+ * name the codec cannot read is left out.
+ */
 export function refOf(codec: NameCodec, name: string, stored: SecretRef | undefined): SecretRef | undefined {
-  if (stored !== undefined && codec.mode === "scoped") return stored;
+  if (stored !== undefined && codec.mode === "scoped" && namesThis(codec, stored, name)) return stored;
   return codec.decode(name);
+}
+
+/** True when `ref` encodes to `name`; a stored ref that names no legal ref (edited by hand) names nothing. */
+function namesThis(codec: NameCodec, ref: SecretRef, name: string): boolean {
+  try {
+    return codec.encode(ref) === name;
+  } catch (error) {
+    if (error instanceof StrongboxError) return false;
+    throw error;
+  }
 }
 
 function ownedKey(key: string, base: string): boolean {

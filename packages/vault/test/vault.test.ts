@@ -178,6 +178,39 @@ describe("vault: storage layout", () => {
     expect(listed).toEqual(expect.arrayContaining(refs));
   });
 
+  it("lists only its own secrets, not those of a prefix nested in its own (billing and billing/eu)", async () => {
+    const prefix = uniqueKey("nest");
+    const outer = backend({ prefix });
+    const inner = backend({ prefix: `${prefix}/eu` });
+    const ref = { namespace: "co.team", key: "API_KEY" };
+    const own = { namespace: "co.team", key: "OWN_KEY" };
+    await inner.put(ref, "for-inner");
+    await outer.put(own, "for-outer");
+
+    const listedByOuter = [];
+    for await (const entry of outer.list()) listedByOuter.push(entry.ref);
+    const listedByInner = [];
+    for await (const entry of inner.list()) listedByInner.push(entry.ref);
+
+    expect(listedByOuter).toEqual([own]);
+    expect(listedByInner).toEqual([ref]);
+    expect(await outer.get(ref)).toBeUndefined();
+  });
+
+  it("lists its own secret by its path when the stored ref names another path", async () => {
+    const prefix = uniqueKey("stale");
+    const ref = { namespace: "co.team", key: "API_KEY" };
+    await backend({ prefix }).put(ref, "v");
+    await raw("POST", `secret/metadata/${prefix}/~nco.team/API_KEY`, {
+      custom_metadata: { "strongbox-ref": JSON.stringify({ key: "ELSEWHERE" }) },
+    });
+
+    const listed = [];
+    for await (const entry of backend({ prefix }).list()) listed.push(entry.ref);
+
+    expect(listed).toEqual([ref]);
+  });
+
   it("in raw naming mode, lists the paths under the prefix as keys", async () => {
     const prefix = uniqueKey("rawlist");
     await raw("POST", `secret/data/${prefix}/db/password`, { data: { value: "p" } });
@@ -667,7 +700,7 @@ describe("vault: options", () => {
     })();
 
     expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
-    expect((error as Error).message).toContain("secret.vault.engineVersion");
+    expect((error as Error).message).toContain("secret.vault.engine-version");
   });
 
   it("refuses two auth methods at once", () => {
