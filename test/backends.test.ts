@@ -28,7 +28,7 @@ const DEFAULT_TAGS = { suite: "backends" };
  * returns the current value (even for a version that never existed) instead of failing
  * with UNSUPPORTED as 1password does. Remove a type once its adapter is fixed.
  */
-const VERSION_IGNORED = new Set(["elasticsearch", "doppler"]);
+const VERSION_IGNORED = new Set(["doppler"]);
 
 /**
  * Left out, and reported to their owners: adapters whose manager with prefix `P` lists the

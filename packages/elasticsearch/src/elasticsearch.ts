@@ -128,8 +128,16 @@ export function createBackend(options: ResolvedOptions): ElasticsearchBackend {
     type: TYPE,
     capabilities,
 
-    async get(ref) {
+    async get(ref, getOptions = {}) {
       validateRef(ref);
+      if (getOptions.version !== undefined) {
+        // The version ("<seq_no>:<primary_term>") serves check-and-set; no older one is kept to read.
+        throw new StrongboxError("UNSUPPORTED", "Elasticsearch keeps no history: it cannot read a version", {
+          backend: TYPE,
+          operation: "get",
+          ref: cleanRef(ref),
+        });
+      }
       const found = await call("get", ref, (es) => readDocument(es, index, documentId(prefix, ref), true));
       return found?._source === undefined ? undefined : secretOf(ref, found);
     },

@@ -292,6 +292,21 @@ describe("elasticsearch: ids, versions and concurrency", () => {
     expect((await backend.get({ key: "V" }))?.version).toBe(written.version);
   });
 
+  it("get with a version fails with UNSUPPORTED, even the current one, since no history is kept", async () => {
+    const backend = backendOn(freshIndex());
+    const ref = { key: "HISTORY" };
+    const first = await must(backend.put)(ref, "one");
+    const second = await must(backend.put)(ref, "two");
+
+    const older = await backend.get(ref, { version: first.version as string }).catch((error) => error);
+    const current = await backend.get(ref, { version: second.version as string }).catch((error) => error);
+    const never = await backend.get(ref, { version: "1" }).catch((error) => error);
+
+    expect(isStrongboxError(older, "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(current, "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(never, "UNSUPPORTED")).toBe(true);
+  });
+
   it("two writers with the same stale version: one gets CONFLICT, the other's value is kept", async () => {
     const backend = backendOn(freshIndex());
     const ref = { key: "RACE" };
