@@ -156,8 +156,11 @@ export function createBackend(input: unknown, path: string): SecretBackend {
     type: TYPE,
     capabilities,
 
-    async get(ref) {
+    async get(ref, getOptions = {}) {
       const name = codec.encode(ref);
+      if (getOptions.version !== undefined) {
+        throw unsupported("get", "Doppler keeps no per-secret versions: it cannot read one", ref);
+      }
       const found = await client().getSecret(name, ref);
       return found === undefined ? undefined : secretOf(ref, found);
     },

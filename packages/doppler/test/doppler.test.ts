@@ -235,6 +235,20 @@ describe("doppler: tags, notes and writes", () => {
   });
 });
 
+describe("doppler: versions", () => {
+  it("get with a version fails with UNSUPPORTED before any call, since Doppler keeps no versions", async () => {
+    const { backend } = backendOn();
+    await backend.put?.({ key: "API_KEY" }, "first");
+    await backend.put?.({ key: "API_KEY" }, "second");
+    const before = emulator.requests.length;
+
+    const error = await backend.get({ key: "API_KEY" }, { version: "1" }).catch((caught: unknown) => caught);
+
+    expect(isStrongboxError(error, "UNSUPPORTED")).toBe(true);
+    expect(emulator.requests.length).toBe(before);
+  });
+});
+
 describe("doppler: failures", () => {
   it("makes no network call before the first operation", () => {
     const before = emulator.requests.length;
