@@ -49,7 +49,7 @@ const PREFIX_CASE_FOLDED = new Set(["azure-key-vault"]);
  * UTF-8 and give back other bytes (U+FFFD in place of each invalid sequence) instead of
  * refusing them with UNSUPPORTED as doppler does.
  */
-const BYTES_MANGLED = new Set(["1password", "cyberark"]);
+const BYTES_MANGLED = new Set(["cyberark"]);
 
 const prefixFor = (backend: BackendSpec): string => (backend.prefix ?? ((id) => `sb${id}`))(hex());
 /** A namespace root no other test uses; tests nest `.team`, `.team.etl` under it. */

@@ -191,7 +191,19 @@ export function onePassword(options: OnePasswordOptions, context?: BackendContex
         putOptions.tags === undefined && Object.keys(defaultTags).length === 0
           ? undefined
           : { ...defaultTags, ...putOptions.tags };
-      const text = SecretValue.from(value).reveal();
+      const wrapped = SecretValue.from(value);
+      if (wrapped.isBinary) {
+        throw new StrongboxError(
+          "UNSUPPORTED",
+          "1Password keeps text only; encode bytes (base64) before writing",
+          {
+            backend: "1password",
+            operation: "put",
+            ref,
+          },
+        );
+      }
+      const text = wrapped.reveal();
       // Find-then-write is retried as a whole, so a create whose answer was lost becomes an update.
       const written = await call("put", ref, async () => {
         const existing = await findItem("put", ref, title);

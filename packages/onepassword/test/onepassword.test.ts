@@ -103,6 +103,20 @@ describe("1password adapter", () => {
     expect((await backend().get(ref, { version: second?.version as string }))?.value.reveal()).toBe("two");
   });
 
+  it("bytes are refused with UNSUPPORTED before any call, since 1Password keeps text only", async () => {
+    const store = backend();
+    const before = emulator.requests.length;
+
+    const fromBytes = await rejectionOf(store.put?.({ key: "KEYSTORE" }, new Uint8Array([0x00, 0xff, 0x80])));
+    const fromValue = await rejectionOf(
+      store.put?.({ key: "KEYSTORE" }, SecretValue.from(new Uint8Array([0x68, 0x69]))),
+    );
+
+    expect(isStrongboxError(fromBytes, "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(fromValue, "UNSUPPORTED")).toBe(true);
+    expect(emulator.requests.length).toBe(before);
+  });
+
   it("a wrong token fails with ACCESS_DENIED, not as a missing secret", async () => {
     const error = await rejectionOf(backend({ token: "wrong-token" }).get({ key: "anything" }));
 
