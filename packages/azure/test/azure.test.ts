@@ -538,7 +538,7 @@ describe("azure: options", () => {
     await backend.put?.({ key: "cfg" }, "v");
     expect(vault.secretNames().some((name) => name.startsWith("fromcfg"))).toBe(true);
     expect(() => fromConfig({ vaultName: 42 }, { path: "secret.azure-key-vault" })).toThrow(
-      /secret\.azure-key-vault\.vaultName/,
+      /secret\.azure-key-vault\.vault-name/,
     );
   });
 

@@ -17,8 +17,12 @@ export function parseOptions<T extends z.ZodType>(
 ): z.output<T> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
+  // Configuration is written in kebab-case (DESIGN.md): name its fields that way; code options keep camelCase.
+  const spell = path === "" || path.startsWith("secret") ? kebabCase : (key: string) => key;
   const problems = parsed.error.issues.map((issue) => {
-    const where = [path, ...issue.path.map(String)].filter((part) => part !== "").join(".");
+    const where = [path, ...issue.path.map((key) => spell(String(key)))]
+      .filter((part) => part !== "")
+      .join(".");
     return `${where}: ${describeIssue(issue)}`;
   });
   throw new StrongboxError("INVALID_OPTIONS", `invalid options: ${problems.join("; ")}`, { backend });
@@ -31,17 +35,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `expected ${issue.expected}`;
     case "invalid_value":
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}`;
-    case "too_small":
-      return `too small (minimum ${String(issue.minimum)}${issue.origin === "string" ? " characters" : ""})`;
-    case "too_big":
-      return `too big (maximum ${String(issue.maximum)}${issue.origin === "string" ? " characters" : ""})`;
+    case "too_small": {
+      const unit = issue.origin === "string" ? " characters" : issue.origin === "array" ? " items" : "";
+      return `${issue.inclusive === false ? "must be more than" : "must be at least"} ${String(issue.minimum)}${unit}`;
+    }
+    case "too_big": {
+      const unit = issue.origin === "string" ? " characters" : issue.origin === "array" ? " items" : "";
+      return `${issue.inclusive === false ? "must be less than" : "must be at most"} ${String(issue.maximum)}${unit}`;
+    }
     case "unrecognized_keys":
       return `unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
     case "invalid_format":
-      return `expected a ${issue.format}`;
+      // A pattern's own message (written by us, never holding the input) says more than "regex".
+      return issue.format === "regex" && !issue.message.startsWith("Invalid")
+        ? issue.message
+        : `expected a ${issue.format}`;
     default:
       return issue.message.replace(/received .*/i, "").trim() || issue.code;
   }
+}
+
+function kebabCase(key: string): string {
+  return key.replace(/[A-Z]/g, (char) => `-${char.toLowerCase()}`);
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;

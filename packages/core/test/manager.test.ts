@@ -52,7 +52,7 @@ describe("configuration", () => {
     }
     expect(isStrongboxError(error, "INVALID_OPTIONS")).toBe(true);
     expect(String(error)).toContain("secret.cache.enabled: expected boolean");
-    expect(String(error)).toContain("secret.cache.maximumSize");
+    expect(String(error)).toContain("secret.cache.maximum-size: must be more than 0");
     expect(String(error)).not.toContain("sure-thing-canary");
     expect(() => parseConfig({ secret: { type: "nope" } })).toThrowError(/secret.type: expected one of/);
     expect(() => parseConfig({ secret: { type: "memory", vault: { token: "x" } } })).toThrowError(
