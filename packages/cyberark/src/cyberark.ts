@@ -164,6 +164,8 @@ export function cyberark(options: CyberArkOptions, context?: BackendContext): Se
       if (putOptions.expectedVersion !== undefined)
         throw fail("UNSUPPORTED", "Conjur has no check-and-set", ctx);
       const secret = SecretValue.from(value);
+      if (secret.isBinary)
+        throw fail("UNSUPPORTED", "Conjur keeps text only; encode bytes (base64) before writing", ctx);
       if (blank(secret)) throw fail("BACKEND", "Conjur refuses an empty or whitespace-only value", ctx);
       const id = idOf(ref);
       const tags =

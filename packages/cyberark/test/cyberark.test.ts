@@ -92,6 +92,20 @@ describe("cyberark adapter", () => {
     expect(conjur.requests.length).toBe(before);
   });
 
+  it("bytes are refused with UNSUPPORTED before any call, since Conjur keeps text only", async () => {
+    const store = backend();
+    const before = conjur.requests.length;
+
+    const fromBytes = await rejectionOf(store.put?.({ key: "KEYSTORE" }, new Uint8Array([0x00, 0xff, 0x80])));
+    const fromValue = await rejectionOf(
+      store.put?.({ key: "KEYSTORE" }, SecretValue.from(new Uint8Array([0x68, 0x69]))),
+    );
+
+    expect(isStrongboxError(fromBytes, "UNSUPPORTED")).toBe(true);
+    expect(isStrongboxError(fromValue, "UNSUPPORTED")).toBe(true);
+    expect(conjur.requests.length).toBe(before);
+  });
+
   it("reads many secrets in one batch call, and falls back to single reads when one is missing", async () => {
     const refs = [{ key: "batch-a" }, { key: "batch-b" }, { namespace: "n", key: "batch-c" }];
     for (const ref of refs) await backend().put?.(ref, `value of ${ref.key}`);
