@@ -39,8 +39,8 @@ const VERSION_IGNORED = new Set<string>([]);
 const NESTED_PREFIX_LEAKS = new Set<string>([]);
 
 /**
- * Left out, and reported: Key Vault names ignore case, and the prefix goes into them as it is,
- * so managers with prefixes `Billing` and `billing` read and overwrite each other's secrets.
+ * Stores whose names ignore case: a prefix in another case would name the same secrets, so the
+ * core refuses a prefix that is not in the store's case (found here: Billing and billing collided).
  */
 const PREFIX_CASE_FOLDED = new Set(["azure-key-vault"]);
 
@@ -402,6 +402,16 @@ describe.each(runnable)("$name through one manager built from its configuration"
         expect(secondBefore).toBeUndefined();
         expect(await first.getValue(ref)).toBe("for-lower");
         expect(await second.getValue(ref)).toBe("for-upper");
+      });
+    }
+
+    if (PREFIX_CASE_FOLDED.has(backend.type)) {
+      it("a prefix in another case than the store's is refused at start-up, so no two prefixes collide", async () => {
+        const error = await strongboxRejection(
+          open({ prefix: prefixFor(backend).toUpperCase() }),
+          "INVALID_OPTIONS",
+        );
+        expect(error.message).toMatch(/mixes letter cases|ignores case/);
       });
     }
 
