@@ -30,19 +30,32 @@ function rawCipher(): { sealed: Buffer; open: (sealed: Buffer) => Buffer } {
   };
 }
 
+/**
+ * The point read the store runs for a current value, written out here: the limits send the same
+ * statement with the raw driver, so each ratio shows what Strongbox adds (pool, mapping, the
+ * envelope's checks), not a cheaper query. Keep it in step with getSql in packages/jdbc/src/queries.ts.
+ */
+function pointSql(table: string, placeholder: string): string {
+  const columns = "s.id, s.tenant, s.namespace, s.ref_key, s.description, s.tags, s.created_at, s.updated_at";
+  return `SELECT ${columns}, s.version, (SELECT v.envelope FROM ${table}_versions v WHERE v.secret_id = s.id AND v.version = s.version) AS envelope FROM ${table} s WHERE s.ref_hash = ${placeholder}`;
+}
+
 async function sqliteGet(dir: string): Promise<BenchResult> {
   const file = join(dir, "get.db");
   const table = "bench_get";
   const backend = jdbc({ url: `sqlite:${file}`, secret: SECRET, table });
   for (const key of KEYS) await backend.put({ namespace: "bench", key }, VALUE, { tags: { app: "bench" } });
   const raw = new Database(file, { readonly: true });
-  const point = raw.prepare(`SELECT envelope FROM ${table}_versions WHERE secret_id = ? AND version = 1`);
+  const hashes = (
+    raw.prepare(`SELECT ref_hash FROM ${table} ORDER BY id`).all() as { ref_hash: string }[]
+  ).map((row) => row.ref_hash);
+  const point = raw.prepare(pointSql(table, "?"));
   const { sealed, open } = rawCipher();
   let i = 0;
   const { oursNs: ours, limitNs: limit } = await paired(
     () => backend.get({ namespace: "bench", key: KEYS[i++ % KEYS.length] as string }),
     async () => {
-      const row = point.get((i++ % KEYS.length) + 1) as { envelope: string };
+      const row = point.get(hashes[i++ % hashes.length]) as { envelope: string };
       return [row.envelope.length, open(sealed)];
     },
   );
@@ -52,7 +65,7 @@ async function sqliteGet(dir: string): Promise<BenchResult> {
   return {
     description:
       "uncached get from the SQLite store (200 secrets, 64-byte values, tags): read, decrypt, metadata",
-    goal: "ratioToLimit <= 2 (limit: a raw prepared better-sqlite3 point read plus one node:crypto AES-256-GCM decrypt)",
+    goal: "ratioToLimit <= 2 (limit: the store's own point read, prepared with raw better-sqlite3, plus one node:crypto AES-256-GCM decrypt)",
     pass: ratioToLimit <= 2,
     oursNs: ours,
     limitNs: limit,
@@ -67,21 +80,27 @@ async function postgresGet(url: string): Promise<BenchResult> {
   try {
     for (const key of KEYS) await backend.put({ namespace: "bench", key }, VALUE, { tags: { app: "bench" } });
     await client.connect();
-    const ids = (await client.query(`SELECT id FROM ${table} ORDER BY id`)).rows.map((row) => Number(row.id));
+    const hashes = (await client.query(`SELECT ref_hash FROM ${table} ORDER BY id`)).rows.map(
+      (row) => row.ref_hash as string,
+    );
     const { sealed, open } = rawCipher();
-    const text = `SELECT envelope FROM ${table}_versions WHERE secret_id = $1 AND version = 1`;
+    const text = pointSql(table, "$1");
     let i = 0;
     const { oursNs: ours, limitNs: limit } = await paired(
       () => backend.get({ namespace: "bench", key: KEYS[i++ % KEYS.length] as string }),
       async () => {
-        const result = await client.query({ name: "bench_raw_get", text, values: [ids[i++ % ids.length]] });
+        const result = await client.query({
+          name: "bench_raw_get",
+          text,
+          values: [hashes[i++ % hashes.length]],
+        });
         return [result.rows[0].envelope.length, open(sealed)];
       },
     );
     const ratioToLimit = ratio(ours, limit);
     return {
       description: "uncached get from the PostgreSQL store on localhost (200 secrets, 64-byte values, tags)",
-      goal: "ratioToLimit <= 1.3 (limit: a raw prepared pg point query plus one node:crypto AES-256-GCM decrypt)",
+      goal: "ratioToLimit <= 1.3 (limit: the store's own point query, prepared with raw pg, plus one node:crypto AES-256-GCM decrypt)",
       pass: ratioToLimit <= 1.3,
       oursNs: ours,
       limitNs: limit,
