@@ -1,5 +1,5 @@
 import { type ListQuery, refId, type Secret, type SecretRef } from "@strongbox/core";
-import { refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
+import { refHash, SECRET_COLUMNS, type SecretRow, type Store, secretOf } from "./queries.ts";
 
 /**
  * One page of `list`, in id order after `afterId` (keyset pagination: stable while others write).
@@ -25,19 +25,7 @@ export async function listPage(
           .where({ "t0.tag_name": drive[0], "t0.tag_value": drive[1] })
           .andWhere("t0.secret_id", ">", afterId)
           .orderBy("t0.secret_id");
-  select
-    .select(
-      "s.id",
-      "s.tenant",
-      "s.namespace",
-      "s.ref_key",
-      "s.description",
-      "s.tags",
-      "s.version",
-      "s.created_at",
-      "s.updated_at",
-    )
-    .andWhere("s.prefix", store.prefix);
+  select.select(...SECRET_COLUMNS, "s.version").andWhere("s.prefix", store.prefix);
   if (query.tenant !== undefined) select.andWhere("s.tenant", query.tenant ?? "");
   if (query.namespace !== undefined) select.andWhere("s.namespace", query.namespace ?? "");
   for (const [index, [name, value]] of tags.entries()) {
@@ -64,18 +52,7 @@ export async function readMany(store: Store, refs: readonly SecretRef[]): Promis
       .whereRaw("v.secret_id = s.id AND v.version = s.version")
       .as("envelope");
     const rows = (await db(`${names.secrets} as s`)
-      .select(
-        "s.id",
-        "s.tenant",
-        "s.namespace",
-        "s.ref_key",
-        "s.description",
-        "s.tags",
-        "s.version",
-        "s.created_at",
-        "s.updated_at",
-        envelope,
-      )
+      .select(...SECRET_COLUMNS, "s.version", envelope)
       .whereIn("s.ref_hash", hashes.slice(start, start + 500))) as (SecretRow & {
       envelope: string | null;
     })[];

@@ -36,7 +36,18 @@ export interface SecretRow {
   updated_at: number | string;
 }
 
-const COLUMNS = "s.id, s.tenant, s.namespace, s.ref_key, s.description, s.tags, s.created_at, s.updated_at";
+/** The columns of a secret's row that every read maps (`entryOf`); `version` and `envelope` come per query. */
+export const SECRET_COLUMNS: readonly string[] = [
+  "s.id",
+  "s.tenant",
+  "s.namespace",
+  "s.ref_key",
+  "s.description",
+  "s.tags",
+  "s.created_at",
+  "s.updated_at",
+];
+const COLUMNS = SECRET_COLUMNS.join(", ");
 
 const hashes = new Map<string, string>();
 
