@@ -239,7 +239,14 @@ function compileRules(rules: NamingRules): Grammar {
         tokens.push(E + E);
         continue;
       }
-      if (!rules.caseSensitive && isCased(char) && legal.test(caseOf(char)) && char !== rules.separator) {
+      // The case path must round-trip: `ı` upper-cases to `I`, which lower-cases to `i`; such letters are escaped.
+      if (
+        !rules.caseSensitive &&
+        isCased(char) &&
+        legal.test(caseOf(char)) &&
+        char !== rules.separator &&
+        (canonical(char) || flipCase(caseOf(char)) === char)
+      ) {
         const wantFlipped = !canonical(char);
         if (wantFlipped !== flipped) {
           tokens.push(marker("u"));

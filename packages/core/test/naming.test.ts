@@ -107,6 +107,20 @@ describe("naming codec", () => {
     expect(codec.decode(a)).toBeUndefined();
   });
 
+  it("letters whose case does not map back (dotless i, Kelvin sign) round-trip where the store ignores case", () => {
+    for (const rules of [namingRules.doppler, namingRules.azure]) {
+      const codec = nameCodec(rules);
+      for (const ref of [
+        { namespace: "ı\u0000", key: "\u0000" },
+        { key: "\u212a" },
+        { key: "ſ" },
+        { key: "İx" },
+      ]) {
+        expect(codec.decode(codec.encode(ref))).toEqual(ref);
+      }
+    }
+  });
+
   it("escapes a key that cannot start a Doppler name", () => {
     const name = nameCodec(namingRules.doppler).encode({ key: "1PASSWORD" });
     expect(name).toMatch(/^[A-Z_]/);
