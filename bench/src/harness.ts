@@ -51,3 +51,47 @@ export async function paired(
   }
   return { oursNs: Math.min(...times.ours), limitNs: Math.min(...times.limit) };
 }
+
+/** One round's pair of functions to time, on resources opened for that round. */
+export interface Round {
+  ours: () => unknown;
+  limit: () => unknown;
+  close: () => Promise<void>;
+}
+
+/**
+ * Like {@link paired}, but each round opens its own resources (`open`) and the result is the
+ * median of the rounds. For a server on the same machine: which core its process lands on decides
+ * much of a round trip (a wake-up on the client's own core costs half as much), and that is drawn
+ * again for every connection. Fresh connections each round give both sides the same draws, and the
+ * median keeps one lucky connection from deciding the ratio.
+ */
+export async function pairedRounds(
+  open: () => Promise<Round>,
+  rounds = 7,
+): Promise<{ oursNs: number; limitNs: number; rounds: { oursNs: number; limitNs: number }[] }> {
+  const measured: { oursNs: number; limitNs: number }[] = [];
+  for (let index = 0; index < rounds; index++) {
+    const round = await open();
+    try {
+      const limitNs = await timeNs(round.limit);
+      const oursNs = await timeNs(round.ours);
+      measured.push({ oursNs, limitNs });
+    } finally {
+      await round.close();
+    }
+  }
+  return {
+    oursNs: median(measured.map((m) => m.oursNs)),
+    limitNs: median(measured.map((m) => m.limitNs)),
+    rounds: measured,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}

@@ -166,7 +166,11 @@ export function validateRef(ref: SecretRef): void {
       throw new StrongboxError("INVALID_NAME", `ref.${part} holds a lone surrogate`, { ref: safeRef(ref) });
     }
   }
-  if (ref.namespace?.split(".").some((segment) => segment === "")) {
+  const namespace = ref.namespace;
+  if (
+    namespace !== undefined &&
+    (namespace.startsWith(".") || namespace.endsWith(".") || namespace.includes(".."))
+  ) {
     throw new StrongboxError("INVALID_NAME", `namespace "${ref.namespace}" has an empty segment`, { ref });
   }
 }

@@ -63,9 +63,24 @@ export function refHash(prefix: string, ref: SecretRef): string {
   return hash;
 }
 
-/** What binds an envelope beside its ref: the table, the prefix and the version it was written as. */
+const scopeHeads = new WeakMap<TableNames, Map<string, string>>();
+
+/**
+ * What binds an envelope beside its ref: the table, the prefix and the version it was written as,
+ * `JSON.stringify([table, prefix, version])`, built from a remembered head (every read needs one).
+ */
 export function envelopeScope(store: Pick<Store, "names" | "prefix">, version: number): string {
-  return JSON.stringify([store.names.secrets, store.prefix, version]);
+  let heads = scopeHeads.get(store.names);
+  if (heads === undefined) {
+    heads = new Map();
+    scopeHeads.set(store.names, heads);
+  }
+  let head = heads.get(store.prefix);
+  if (head === undefined) {
+    head = JSON.stringify([store.names.secrets, store.prefix]).slice(0, -1);
+    heads.set(store.prefix, head);
+  }
+  return `${head},${version}]`;
 }
 
 /** `"name"` or `` `name` ``. */

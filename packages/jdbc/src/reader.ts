@@ -107,7 +107,8 @@ function pgReader(db: Knex): PointReader {
     connection: PgClient,
     named: { name: string; text: string },
     bindings: readonly unknown[],
-  ) => (await connection.query({ name: named.name, text: named.text, values: [...bindings] })).rows[0];
+  ) =>
+    (await connection.query({ name: named.name, text: named.text, values: bindings as unknown[] })).rows[0];
   const read = async (sql: string, bindings: readonly unknown[]) => {
     let named = names.get(sql);
     if (named === undefined) {
