@@ -31,6 +31,22 @@ describe("envelope encryption", () => {
     expect(cipher.encrypt(value, ref)).not.toBe(cipher.encrypt(value, ref));
   });
 
+  it("never repeats an IV, across several blocks of random bytes and both keys", () => {
+    // prepare
+    const ciphers = [createCipher({ keys: [KEY_A] }), createCipher({ keys: [KEY_B] })];
+    const value = SecretValue.from("same");
+    // act
+    const ivs = Array.from({ length: 3000 }, (_, index) => {
+      const envelope = (ciphers[index % 2] as (typeof ciphers)[number]).encrypt(value, ref);
+      return Buffer.from(envelope.split(":")[2] as string, "base64url")
+        .subarray(0, 12)
+        .toString("hex");
+    });
+    // assert
+    expect(new Set(ivs).size).toBe(3000);
+    expect(ivs.every((iv) => iv !== "0".repeat(24))).toBe(true);
+  });
+
   it("the envelope names its version and key and holds no plaintext", () => {
     const cipher = createCipher({ keys: [{ id: "k2026", secret: KEY_A }] });
     const envelope = cipher.encrypt(SecretValue.from("plaintext-canary"), ref);
