@@ -51,7 +51,8 @@ sb get DB_PASSWORD --namespace company.team.reports --json
 step "7. Deeper still: API_TOKEN is found two levels up, in company" "strongbox get API_TOKEN --namespace company.team.etl"
 sb get API_TOKEN --namespace company.team.etl
 
-step "8. Every write keeps a version; older ones stay readable" "strongbox get DB_PASSWORD --namespace company.team --version-id 1"
+step "8. Every write keeps a version; older ones stay readable" \
+  "strongbox set DB_PASSWORD --namespace company.team ... < v2; strongbox get DB_PASSWORD --namespace company.team [--version-id 1]"
 printf '%s' 'team-db-password-v2' | sb set DB_PASSWORD --namespace company.team --tag app=billing --tag env=prod 2>&1
 sb get DB_PASSWORD --namespace company.team
 sb get DB_PASSWORD --namespace company.team --version-id 1
