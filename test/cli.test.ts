@@ -293,6 +293,37 @@ describe("strongbox on the embedded SQLite store", { timeout: 60_000 }, () => {
     expect(fromFlag.stdout).toBe("team-secret\n");
   });
 
+  it("a file field that a flag replaces needs none of its ${VAR}s; one left unset exits 4 naming it", async () => {
+    // prepare
+    const file = join(dir, "unset.yaml");
+    const config = readFileSync(join(dir, "strongbox.yaml"), "utf8").replace(
+      /url: .*/,
+      "url: ${STRONGBOX_TEST_UNSET_URL}",
+    );
+    writeFileSync(file, config);
+    const url = `sqlite:${join(dir, ".strongbox", "secrets.db")}`;
+    // act
+    const replaced = await strongbox(dir, [
+      "--config",
+      file,
+      "--set",
+      `secret.jdbc.url=${url}`,
+      "get",
+      "DB_PASSWORD",
+      "-n",
+      "company.team",
+    ]);
+    const fromEnv = await strongbox(dir, ["--config", file, "get", "DB_PASSWORD", "-n", "company.team"], {
+      env: { STRONGBOX_SECRET__JDBC__URL: url },
+    });
+    const unset = await strongbox(dir, ["--config", file, "get", "DB_PASSWORD", "-n", "company.team"]);
+    // assert
+    expect(replaced.stdout).toBe("team-secret\n");
+    expect(fromEnv.stdout).toBe("team-secret\n");
+    expect(unset.code).toBe(4);
+    expect(unset.stderr).toMatch(/secret\.jdbc\.url uses \$\{STRONGBOX_TEST_UNSET_URL\}, which is not set/);
+  });
+
   it("bad configuration exits 4 naming the field, and no configuration says to run init", async () => {
     // prepare
     const empty = workspace();

@@ -7,7 +7,6 @@ import {
   isStrongboxError,
   loadConfig,
   mergeDeep,
-  normalizeKeys,
   type SecretManager,
   type SecretRef,
   StrongboxError,
@@ -119,11 +118,11 @@ export function configCandidates(globals: GlobalOptions): {
  */
 export async function loadRawConfig(globals: GlobalOptions): Promise<Record<string, unknown>> {
   const explicit = globals.config ?? process.env.STRONGBOX_CONFIG;
-  let raw = await loadConfig(explicit ? { file: explicit } : {});
   const overrides: Record<string, unknown> = {};
   for (const assignment of globals.set ?? []) setPath(overrides, assignment);
   if (globals.prefix !== undefined) setPath(overrides, `secret.prefix=${globals.prefix}`);
-  raw = mergeDeep(raw, normalizeKeys(overrides, []) as Record<string, unknown>);
+  // The flags go in as overrides, so a file field they replace needs none of its ${VAR}s.
+  const raw = await loadConfig(explicit ? { file: explicit, overrides } : { overrides });
   const secret = raw.secret as Record<string, unknown> | undefined;
   if (secret === undefined || Object.keys(secret).length === 0) {
     const { candidates } = configCandidates(globals);

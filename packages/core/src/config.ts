@@ -152,7 +152,7 @@ const DATA_MAPS = new Set([
 /** Turns kebab-case keys into camelCase, except the keys of data maps such as tags. */
 export function normalizeKeys(value: unknown, path: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((item) => normalizeKeys(item, path));
-  if (typeof value !== "object" || value === null) return value;
+  if (typeof value !== "object" || value === null || value instanceof UnsetVariable) return value;
   const parent = path.at(-1);
   const keysAreData = parent !== undefined && DATA_MAPS.has(parent);
   const out: Record<string, unknown> = {};
@@ -180,6 +180,11 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Skip the default file locations (only `file` and the environment count). @default false */
   noDefaultFiles?: boolean;
+  /**
+   * Configuration that wins over the file and the environment (a command's flags), with keys in
+   * either case. A file field it replaces needs none of its `${VAR}`s set.
+   */
+  overrides?: Record<string, unknown>;
 }
 
 /**
@@ -210,13 +215,33 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Recor
         cause: error,
       });
     }
-    fromFile = parseYamlConfig(text, file, env);
+    fromFile = readYamlConfig(text, file, env);
     break;
   }
-  return mergeDeep(
-    normalizeKeys(fromFile, []) as Record<string, unknown>,
-    normalizeKeys(configFromEnv(env), []) as Record<string, unknown>,
+  const merged = mergeDeep(
+    mergeDeep(
+      normalizeKeys(fromFile, []) as Record<string, unknown>,
+      normalizeKeys(configFromEnv(env), []) as Record<string, unknown>,
+    ),
+    normalizeKeys(options.overrides ?? {}, []) as Record<string, unknown>,
   );
+  // A `${VAR}` that is not set fails only where its field survived the sources above the file.
+  failOnUnset(merged);
+  return merged;
+}
+
+/** A file field whose `${VAR}` is not set, kept until the sources above the file have had their say. */
+class UnsetVariable {
+  readonly message: string;
+  constructor(source: string, path: readonly string[], name: string) {
+    this.message = `${source}: ${path.join(".")} uses \${${name}}, which is not set`;
+  }
+}
+
+function failOnUnset(value: unknown): void {
+  if (value instanceof UnsetVariable) throw new StrongboxError("INVALID_OPTIONS", value.message);
+  if (Array.isArray(value)) for (const item of value) failOnUnset(item);
+  else if (isPlainObject(value)) for (const child of Object.values(value)) failOnUnset(child);
 }
 
 /** Parses YAML text with `${VAR}` expansion (in values only; a missing variable without default is an error). */
@@ -225,6 +250,13 @@ export function parseYamlConfig(
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, unknown> {
+  const config = readYamlConfig(text, source, env);
+  failOnUnset(config);
+  return config;
+}
+
+/** {@link parseYamlConfig}, with an unset variable left in its field as an {@link UnsetVariable}. */
+function readYamlConfig(text: string, source: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
@@ -245,18 +277,18 @@ export function parseYamlConfig(
 
 function expandEnv(value: unknown, env: NodeJS.ProcessEnv, source: string, path: string[]): unknown {
   if (typeof value === "string") {
-    return value.replace(
+    let unset: UnsetVariable | undefined;
+    const expanded = value.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
       (_match, name: string, fallback?: string) => {
         const found = env[name];
         if (found !== undefined && found !== "") return found;
         if (fallback !== undefined) return fallback;
-        throw new StrongboxError(
-          "INVALID_OPTIONS",
-          `${source}: ${path.join(".")} uses \${${name}}, which is not set`,
-        );
+        unset ??= new UnsetVariable(source, path, name);
+        return "";
       },
     );
+    return unset ?? expanded;
   }
   if (Array.isArray(value))
     return value.map((item, index) => expandEnv(item, env, source, [...path, String(index)]));
@@ -316,5 +348,7 @@ export function mergeDeep(
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnsetVariable)
+  );
 }

@@ -11,6 +11,7 @@ import {
   loadConfig,
   memory,
   parseConfig,
+  parseYamlConfig,
   type SecretBackend,
 } from "../src/index.ts";
 import { counting } from "./counting.ts";
@@ -90,6 +91,19 @@ describe("configuration", () => {
     await writeFile(file, "secret:\n  type: jdbc\n  jdbc:\n    url: ${MISSING_VAR}\n");
     await expect(loadConfig({ file, env: {} })).rejects.toThrowError(
       /secret.jdbc.url uses \$\{MISSING_VAR\}/,
+    );
+    // A field replaced by an override or a STRONGBOX_* variable needs none of its variables.
+    await expect(
+      loadConfig({ file, env: {}, overrides: { secret: { jdbc: { url: "sqlite:./y.db" } } } }),
+    ).resolves.toEqual({ secret: { type: "jdbc", jdbc: { url: "sqlite:./y.db" } } });
+    await expect(
+      loadConfig({ file, env: { STRONGBOX_SECRET__JDBC__URL: "sqlite:./z.db" } }),
+    ).resolves.toEqual({ secret: { type: "jdbc", jdbc: { url: "sqlite:./z.db" } } });
+    await expect(
+      loadConfig({ file, env: {}, overrides: { secret: { "read-only": { enabled: true } } } }),
+    ).rejects.toThrowError(/secret.jdbc.url uses \$\{MISSING_VAR\}/);
+    expect(() => parseYamlConfig("a:\n  - ${MISSING_VAR}\n", "inline.yaml", {})).toThrowError(
+      /inline.yaml: a.0 uses \$\{MISSING_VAR\}/,
     );
     expect(configFromEnv({ STRONGBOX_SECRET__READ_ONLY__ENABLED: "true" })).toEqual({
       secret: { "read-only": { enabled: true } },
