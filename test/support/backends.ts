@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backendPackages } from "@strongbox/core";
+import knex from "knex";
 
 /** A running store, and the `secret.<type>` block a user would write to reach it. */
 export interface Store {
@@ -68,11 +69,24 @@ export const hex = (bytes = 4): string => randomBytes(bytes).toString("hex");
 
 const ENCRYPTION_KEY = `strongbox-backends-${hex(16)}`;
 
-const sqlStore = (url: string, persistent: boolean): Store => ({
-  block: { url, secret: ENCRYPTION_KEY, table: "sbx_backends_it" },
-  persistent,
-  close: async () => {},
-});
+/** A SQL store in tables of its own; on a database server they are dropped at the end. */
+const sqlStore = (url: string, persistent: boolean): Store => {
+  const table = `sbx_backends_it_${hex()}`;
+  return {
+    block: { url, secret: ENCRYPTION_KEY, table },
+    persistent,
+    close: async () => {
+      if (!persistent) return;
+      const db = knex({ client: url.startsWith("mysql") ? "mysql2" : "pg", connection: url });
+      try {
+        for (const suffix of ["", "_versions", "_tags", "_meta", "_migrations"])
+          await db.schema.dropTableIfExists(`${table}${suffix}`);
+      } finally {
+        await db.destroy();
+      }
+    },
+  };
+};
 
 /** Every backend type, each with the few lines it takes to start its store. */
 export const backends: BackendSpec[] = [
