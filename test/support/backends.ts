@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backendPackages } from "@strongbox/core";
-import knex from "knex";
+import { dropTables } from "../../packages/jdbc/test/helpers.ts";
 
 /** A running store, and the `secret.<type>` block a user would write to reach it. */
 export interface Store {
@@ -75,16 +75,7 @@ const sqlStore = (url: string, persistent: boolean): Store => {
   return {
     block: { url, secret: ENCRYPTION_KEY, table },
     persistent,
-    close: async () => {
-      if (!persistent) return;
-      const db = knex({ client: url.startsWith("mysql") ? "mysql2" : "pg", connection: url });
-      try {
-        for (const suffix of ["", "_versions", "_tags", "_meta", "_migrations"])
-          await db.schema.dropTableIfExists(`${table}${suffix}`);
-      } finally {
-        await db.destroy();
-      }
-    },
+    close: () => dropTables(url, table),
   };
 };
 

@@ -15,7 +15,7 @@ import {
 import knex, { type Knex } from "knex";
 import { listPage, readMany } from "./list.ts";
 import { type JdbcDialect, type JdbcOptions, resolveOptions, sqliteDirectory } from "./options.ts";
-import { entryOf, getSql, refHash, type SecretRow, type Store, secretOf } from "./queries.ts";
+import { entryOf, getSql, refHash, type SecretRow, type Store, scopeHead, secretOf } from "./queries.ts";
 import { pointReader } from "./reader.ts";
 import { type RotateOptions, type RotationResult, rotateAll } from "./rotation.ts";
 import { checkSchema, migrate, rewriteKeyCheck, tableNames, verifyKey } from "./schema.ts";
@@ -129,6 +129,7 @@ export function jdbc(options: JdbcOptions, path = "jdbc"): JdbcBackend {
       dialect: resolved.dialect,
       names,
       prefix: resolved.prefix,
+      scopeHead: scopeHead(names.secrets, resolved.prefix),
       cipher,
       defaultTags: resolved.tags,
       read: pointReader(client, resolved.dialect),

@@ -18,6 +18,8 @@ export interface Store {
   dialect: JdbcDialect;
   names: TableNames;
   prefix: string;
+  /** {@link scopeHead} of the table and the prefix. */
+  scopeHead: string;
   cipher: SecretCipher;
   defaultTags: Tags;
   read: PointReader;
@@ -63,24 +65,17 @@ export function refHash(prefix: string, ref: SecretRef): string {
   return hash;
 }
 
-const scopeHeads = new WeakMap<TableNames, Map<string, string>>();
+/** The start every envelope scope of a store shares: `JSON.stringify([table, prefix])` without its `]`. */
+export function scopeHead(table: string, prefix: string): string {
+  return JSON.stringify([table, prefix]).slice(0, -1);
+}
 
 /**
  * What binds an envelope beside its ref: the table, the prefix and the version it was written as,
- * `JSON.stringify([table, prefix, version])`, built from a remembered head (every read needs one).
+ * `JSON.stringify([table, prefix, version])`, from the store's {@link scopeHead} (every read needs one).
  */
-export function envelopeScope(store: Pick<Store, "names" | "prefix">, version: number): string {
-  let heads = scopeHeads.get(store.names);
-  if (heads === undefined) {
-    heads = new Map();
-    scopeHeads.set(store.names, heads);
-  }
-  let head = heads.get(store.prefix);
-  if (head === undefined) {
-    head = JSON.stringify([store.names.secrets, store.prefix]).slice(0, -1);
-    heads.set(store.prefix, head);
-  }
-  return `${head},${version}]`;
+export function envelopeScope(store: Pick<Store, "scopeHead">, version: number): string {
+  return `${store.scopeHead},${version}]`;
 }
 
 /** `"name"` or `` `name` ``. */

@@ -5,8 +5,7 @@ import { isStrongboxError, refId, type SecretRef } from "@strongbox/core";
 import { jdbc } from "@strongbox/jdbc";
 import { testBackend } from "@strongbox/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { envelopeScope } from "../src/queries.ts";
-import type { TableNames } from "../src/schema.ts";
+import { envelopeScope, scopeHead } from "../src/queries.ts";
 import { dropTables, KEY, OTHER_KEY, rawDb, removeTempDirs, targets, uniqueTable } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -274,12 +273,12 @@ for (const target of targets()) {
 describe("jdbc envelope scope", () => {
   it("stays JSON.stringify([table, prefix, version]): stored envelopes are bound to it", () => {
     // prepare
-    const names = { secrets: "sbx_secrets" } as TableNames;
     const prefixes = ["", "app/", 'quote"back\\slash', "ünï·cødé", "a,b]"];
     // act
     const scopes = prefixes.flatMap((prefix) =>
       [1, 2, 4_294_967_295].map(
-        (version) => [envelopeScope({ names, prefix }, version), prefix, version] as const,
+        (version) =>
+          [envelopeScope({ scopeHead: scopeHead("sbx_secrets", prefix) }, version), prefix, version] as const,
       ),
     );
     // assert
